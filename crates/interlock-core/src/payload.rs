@@ -1,0 +1,1 @@
+//! Per-category payload schemas (SPEC §2), checked at the edge with field-level errors.

@@ -214,7 +214,7 @@ impl Serialize for Decision {
                 .map(|(kind, after)| {
                     serde_json::json!({
                         "kind": kind,
-                        "after": crate::schedule::delta_text(after),
+                        "after": crate::schedule::offset_text(after),
                         "after_seconds": after.num_seconds(),
                     })
                 })

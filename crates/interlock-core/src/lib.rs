@@ -19,6 +19,6 @@ pub use category::{Category, Level, ParseNameError};
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 pub use decide::{DecideError, DecidingRule, Decision, Proposal, TimeBombPlan};
 pub use money::{AmountError, Currency, Money, parse_amount};
-pub use schedule::{Reminder, ReminderKind, Schedule, latest_due_reminder};
+pub use schedule::{Reminder, ReminderKind, Schedule, latest_due_reminder, offset_text};
 pub use span::{Span, SpanError};
 pub use state::{ActionState, Status, Transition, TransitionError};

@@ -130,7 +130,7 @@ pub fn latest_due_reminder(
 }
 
 /// A time offset written compactly for people and JSON: "2h", "3h36m", "54m", "1m30s".
-pub(crate) fn delta_text(delta: TimeDelta) -> String {
+pub fn offset_text(delta: TimeDelta) -> String {
     let total = delta.num_seconds();
     let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60);
     let mut out = String::new();
@@ -167,7 +167,7 @@ mod tests {
     fn kinds_and_offsets(p: &TimeBombPlan) -> Vec<(ReminderKind, String)> {
         p.reminder_offsets()
             .into_iter()
-            .map(|(k, d)| (k, delta_text(d)))
+            .map(|(k, d)| (k, offset_text(d)))
             .collect()
     }
 

@@ -11,6 +11,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
     /// How long to really wait for `delta` of Interlock time to pass; `None` when time
     /// does not pass by itself (a manual clock), so waiters must be woken instead.
     fn real_wait(&self, delta: TimeDelta) -> Option<std::time::Duration>;
+
+    /// How much Interlock time passes during `real` wall-clock time: retry back-offs are
+    /// meant for real receivers, and are scheduled in Interlock time.
+    fn elapsed_during(&self, real: std::time::Duration) -> TimeDelta {
+        TimeDelta::from_std(real).unwrap_or(TimeDelta::MAX)
+    }
 }
 
 /// Wall-clock time.
@@ -88,6 +94,10 @@ impl Clock for ScaledClock {
     fn real_wait(&self, delta: TimeDelta) -> Option<std::time::Duration> {
         let micros = delta.num_microseconds().unwrap_or(i64::MAX) / i64::from(self.scale.max(1));
         Some(std::time::Duration::from_micros(micros.max(0) as u64))
+    }
+
+    fn elapsed_during(&self, real: std::time::Duration) -> TimeDelta {
+        TimeDelta::from_std(real.saturating_mul(self.scale)).unwrap_or(TimeDelta::MAX)
     }
 }
 

@@ -1,17 +1,19 @@
 //! `interlock`: the one binary. Every subcommand starts here.
 
 mod commands;
+mod config;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use commands::admin::{DatabaseArg, KeyCommand, TeamCommand};
+use commands::audit::AuditCommand;
+use commands::rules::RulesCommand;
+use commands::serve::{DemoArgs, ServeArgs};
+
 #[derive(Debug, Parser)]
-#[command(
-    name = "interlock",
-    version,
-    about = "The safety catch between AI agents and the outside world"
-)]
+#[command(name = "interlock", version, about = "The safety catch between AI agents and the outside world")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,9 +21,33 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run a ready-made deployment (two teams, the worked example, printed keys).
+    Demo(DemoArgs),
+    /// Bring the database schema up to date.
+    Migrate(DatabaseArg),
+    /// Teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Read, check and try out rule sets.
     #[command(subcommand)]
-    Rules(commands::rules::RulesCommand),
+    Rules(RulesCommand),
+    /// Verify or export the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented config file with every default.
+    Default,
 }
 
 /// A refusal the user can act on: printed with its stable code, exit status 1.
@@ -43,9 +69,28 @@ impl Refusal {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Rules(cmd) => commands::rules::run(cmd),
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => commands::serve::serve(args).await,
+            Command::Demo(args) => commands::serve::demo(args).await,
+            Command::Migrate(db) => commands::admin::migrate(db).await,
+            Command::Team(cmd) => commands::admin::team(cmd).await,
+            Command::Key(cmd) => commands::admin::key(cmd).await,
+            Command::Rules(cmd) => commands::rules::run(cmd).await,
+            Command::Audit(cmd) => commands::audit::run(cmd).await,
+            Command::Config(ConfigCommand::Default) => {
+                print!("{}", config::DEFAULT_TOML);
+                Ok(())
+            }
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

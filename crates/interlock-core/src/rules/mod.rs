@@ -5,6 +5,8 @@ mod band;
 mod doc;
 mod validate;
 
+pub use validate::check_tag;
+
 use std::fmt;
 
 pub use band::Band;

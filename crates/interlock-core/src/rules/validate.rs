@@ -84,7 +84,7 @@ fn check_tags(tags: &[String], problems: &mut Problems) -> Vec<String> {
 }
 
 /// Tags are short machine words such as `legal_notice`.
-pub(crate) fn check_tag(tag: &str) -> Result<(), String> {
+pub fn check_tag(tag: &str) -> Result<(), String> {
     let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.:".contains(&b);
     if tag.is_empty() || tag.len() > MAX_TAG_LEN {
         Err(format!("must be 1 to {MAX_TAG_LEN} characters long"))

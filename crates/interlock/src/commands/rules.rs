@@ -7,6 +7,8 @@ use clap::{Args, Subcommand};
 use interlock_core::rules::{RuleSet, RulesReadError};
 use interlock_core::{Category, Currency, Decision, Money, Proposal, offset_text};
 
+use super::admin::DatabaseArg;
+use super::{cli_actor, open_store};
 use crate::Refusal;
 
 #[derive(Debug, Subcommand)]
@@ -18,6 +20,27 @@ pub enum RulesCommand {
     },
     /// Show what a rule file decides for one action, without a server.
     Decide(DecideArgs),
+    /// Print a team's rule set (the current version, or --version N).
+    Get {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        version: Option<u64>,
+        /// `json` or `toml`.
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Save a rule file as the team's next version (validated first; nothing is saved
+    /// if it has problems).
+    Set {
+        #[arg(long)]
+        team: String,
+        file: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -41,11 +64,71 @@ pub struct DecideArgs {
     json: bool,
 }
 
-pub fn run(cmd: RulesCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
         RulesCommand::Validate { file } => validate(&file),
         RulesCommand::Decide(args) => decide(&args),
+        RulesCommand::Get { team, version, format, db } => get(&team, version, &format, &db).await,
+        RulesCommand::Set { team, file, db } => set(&team, &file, &db).await,
     }
+}
+
+async fn team_of(store: &dyn interlock_store::Store, slug: &str) -> anyhow::Result<interlock_store::Team> {
+    store
+        .team_by_slug(slug)
+        .await?
+        .ok_or_else(|| Refusal::new("not_found", format!("there is no team `{slug}`")).into())
+}
+
+async fn get(slug: &str, version: Option<u64>, format: &str, db: &DatabaseArg) -> anyhow::Result<()> {
+    let store = open_store(&db.url).await?;
+    let team = team_of(store.as_ref(), slug).await?;
+    let rules = match version {
+        None => store.current_rules(team.id).await?.rules,
+        Some(v) => {
+            store
+                .rules_version(team.id, v)
+                .await?
+                .ok_or_else(|| Refusal::new("not_found", format!("team `{slug}` has no rules version {v}")))?
+                .rules
+        }
+    };
+    match format {
+        "json" => println!("{}", rules.to_json_pretty()),
+        "toml" => print!("{}", rules.to_toml()),
+        _ => return Err(Refusal::new("invalid_field", "--format is `json` or `toml`").into()),
+    }
+    Ok(())
+}
+
+async fn set(slug: &str, file: &Path, db: &DatabaseArg) -> anyhow::Result<()> {
+    let rules = read_rules_file(file)?;
+    let store = open_store(&db.url).await?;
+    let team = team_of(store.as_ref(), slug).await?;
+    let current = store.current_rules(team.id).await?;
+    if rules.same_rules_as(&current.rules) {
+        println!("team {slug}: no change; the rules stay at version {}", current.version);
+        return Ok(());
+    }
+    let doc = |r: &RuleSet| serde_json::to_value(r.to_doc(interlock_core::rules::DocStyle::Json)).unwrap_or_default();
+    let audit = interlock_store::AuditDraft {
+        team_id: Some(team.id),
+        actor: cli_actor(),
+        subject: Some(team.id.to_string()),
+        event: "rules.changed".to_owned(),
+        data: serde_json::json!({
+            "from_version": current.version,
+            "to_version": current.version + 1,
+            "before": doc(&current.rules),
+            "after": doc(&rules),
+            "file": file.display().to_string(),
+        }),
+    };
+    let saved = store
+        .save_rules(team.id, current.version, rules, cli_actor(), chrono::Utc::now(), audit)
+        .await?;
+    println!("team {slug}: saved rules version {}", saved.version);
+    Ok(())
 }
 
 /// Reads and validates a rule file; TOML when the name ends in `.toml`, else JSON.

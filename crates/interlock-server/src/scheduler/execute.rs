@@ -1,0 +1,93 @@
+//! Running an action through its connector, outside any transaction, then recording the
+//! outcome: executed, a retry later with back-off, or failed.
+
+use std::time::Duration;
+
+use interlock_store::{ActionUpdate, Actor, AttemptFailed, AuditDraft, ConnectorConfig, Job};
+use rand::Rng;
+use serde_json::json;
+
+use super::finish;
+use crate::api::views::ActionView;
+use crate::connectors::{self, Outcome};
+use crate::service::transitions::{Refused, apply, change, state_of};
+use crate::state::AppState;
+
+pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    let Some(action) = state.store.action(job.subject).await? else {
+        return finish(state, job).await;
+    };
+    if state_of(&action).start_execution().is_err() {
+        return finish(state, job).await;
+    }
+    let config = state
+        .store
+        .connector(action.team_id, action.category)
+        .await?
+        .unwrap_or(ConnectorConfig::Log);
+    let view = ActionView::load(state, &action).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let outcome = connectors::execute(state, &view, &config).await;
+    let now = state.clock.now();
+    let attempts = action.attempts + 1;
+    let connector = connectors::kind_name(&config);
+    let system = Actor::system("executor");
+    let (transition, update, audit) = match outcome {
+        Outcome::Done { detail } => {
+            metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
+            let update = ActionUpdate {
+                attempts: Some(attempts),
+                executed_at: Some(now),
+                ..ActionUpdate::default()
+            };
+            (state_of(&action).execution_succeeded(), update, json!({"attempt": attempts, "connector": connector, "result": detail}))
+        }
+        Outcome::Retry { error } if job.attempt < state.settings.max_execution_attempts => {
+            let retry_at = now + state.clock.elapsed_during(backoff(state, job.attempt));
+            metrics::counter!("interlock_executions_total", "outcome" => "retry").increment(1);
+            state
+                .store
+                .record_attempt_failure(AttemptFailed {
+                    action_id: action.id,
+                    job_id: job.id,
+                    attempts,
+                    error: error.clone(),
+                    retry_at,
+                    at: now,
+                    audit: AuditDraft {
+                        team_id: Some(action.team_id),
+                        actor: system,
+                        subject: Some(action.id.to_string()),
+                        event: "action.execution_attempt_failed".to_owned(),
+                        data: json!({"attempt": attempts, "connector": connector, "error": error, "retry_at": retry_at}),
+                    },
+                })
+                .await?;
+            return Ok(());
+        }
+        Outcome::Retry { error } | Outcome::Fail { error } => {
+            metrics::counter!("interlock_executions_total", "outcome" => "failed").increment(1);
+            let update = ActionUpdate {
+                attempts: Some(attempts),
+                last_error: Some(error.clone()),
+                ..ActionUpdate::default()
+            };
+            (state_of(&action).execution_failed(), update, json!({"attempt": attempts, "connector": connector, "error": error}))
+        }
+    };
+    let Ok(transition) = transition else {
+        return finish(state, job).await;
+    };
+    match apply(state, change(&action, transition, &system, now, update, audit, Some(job.id))).await {
+        Ok(_) => Ok(()),
+        Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
+        Err(Refused::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Exponential back-off with jitter: base × 2^(attempt−1), capped, times 50–100 %.
+fn backoff(state: &AppState, attempt: u32) -> Duration {
+    let s = &state.settings;
+    let exp = s.retry_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let capped = exp.min(s.retry_cap);
+    capped.mul_f64(rand::rng().random_range(0.5..=1.0))
+}

@@ -1,0 +1,107 @@
+//! The scheduler: claims due jobs with leases and runs them (ARCHITECTURE rule 4).
+//! Correctness comes from polling the job table; wake-ups only cut latency. Several
+//! nodes may run it against one database: a job is claimed by one node at a time, and a
+//! node that dies loses its leases to the rescuer.
+
+mod execute;
+mod plan;
+mod timer;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use interlock_store::{Job, JobKind};
+use tokio::sync::{Semaphore, watch};
+
+use crate::state::AppState;
+
+const RESCUE_EVERY: Duration = Duration::from_secs(5);
+const MAX_CLAIM: usize = 256;
+
+pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(state, shutdown))
+}
+
+async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(state.settings.job_concurrency));
+    let mut last_rescue: Option<Instant> = None;
+    while !*shutdown.borrow() {
+        if last_rescue.is_none_or(|t| t.elapsed() >= RESCUE_EVERY) {
+            match state.store.rescue_expired_jobs(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(jobs = n, "took over jobs whose lease ran out"),
+                Err(e) => tracing::error!(error = %e, "could not rescue expired jobs"),
+            }
+            last_rescue = Some(Instant::now());
+        }
+        let free = permits.available_permits().min(MAX_CLAIM);
+        if free == 0 {
+            // Every worker slot is busy: wait for one to come back.
+            tokio::select! {
+                p = permits.clone().acquire_owned() => drop(p),
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let lease_until = chrono::Utc::now() + chrono::TimeDelta::from_std(state.settings.job_lease).unwrap_or_default();
+        match state.store.claim_jobs(state.clock.now(), &state.settings.node, lease_until, free as u32).await {
+            Ok(jobs) if !jobs.is_empty() => {
+                for job in jobs {
+                    let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        run_job(&state, job).await;
+                        drop(permit);
+                    });
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not claim jobs"),
+        }
+        let wait = idle_wait(&state).await;
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = state.wake.notified() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    // Let running jobs finish what they started; their leases cover the rest.
+    let all = state.settings.job_concurrency as u32;
+    let _ = tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await;
+}
+
+/// How long to sleep when nothing is due: until the next job, at most one poll interval.
+async fn idle_wait(state: &AppState) -> Duration {
+    let poll = state.settings.poll_interval;
+    match state.store.next_job_due().await {
+        Ok(Some(at)) => {
+            let until = at - state.clock.now();
+            state.clock.real_wait(until).map_or(poll, |d| d.min(poll))
+        }
+        _ => poll,
+    }
+}
+
+async fn run_job(state: &AppState, job: Job) {
+    let started = Instant::now();
+    let result = match job.kind {
+        JobKind::Timer => timer::run(state, &job).await,
+        JobKind::Execute => execute::run(state, &job).await,
+        JobKind::PlanCheck => plan::run(state, &job).await,
+    };
+    metrics::histogram!("interlock_job_seconds", "kind" => job.kind.as_str()).record(started.elapsed().as_secs_f64());
+    if let Err(e) = result {
+        // Put it back for a little later; if even that fails, the lease expires and the
+        // rescuer returns it.
+        tracing::error!(job = job.id, kind = job.kind.as_str(), error = %e, "a job failed; it will run again");
+        let later = state.clock.now() + state.clock.elapsed_during(Duration::from_secs(5));
+        let _ = state.store.reschedule_job(job.id, &state.settings.node, later).await;
+    }
+}
+
+/// Finishes a job that turned out to have nothing to do.
+async fn finish(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    state.store.finish_job(job.id, &state.settings.node).await?;
+    Ok(())
+}

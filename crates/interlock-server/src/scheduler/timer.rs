@@ -1,0 +1,93 @@
+//! A time bomb's timer: sends the reminder that is due (only the latest, after downtime)
+//! and fires the deadline.
+
+use interlock_core::{Schedule, Status, latest_due_reminder};
+use interlock_store::{ActionRecord, ActionUpdate, Actor, AuditDraft, Job, ReminderSent};
+use serde_json::json;
+
+use super::finish;
+use crate::service::proposals::notification;
+use crate::service::transitions::{Refused, apply, change, dependencies_met, state_of};
+use crate::state::AppState;
+
+pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    let Some(action) = state.store.action(job.subject).await? else {
+        return finish(state, job).await;
+    };
+    let (Status::Armed, Some(armed_at), Some(deadline)) = (action.status, action.armed_at, action.deadline) else {
+        // Held, approved, rejected or withdrawn: its timer has nothing left to do.
+        return finish(state, job).await;
+    };
+    let now = state.clock.now();
+    if now >= deadline {
+        return fire(state, job, &action, now).await;
+    }
+    let schedule = Schedule {
+        armed_at,
+        deadline,
+        reminders: action.reminders.clone(),
+    };
+    let next_after = |t| schedule.reminders.iter().map(|r| r.at).find(|&at| at > t).unwrap_or(deadline);
+    match latest_due_reminder(&schedule, action.last_reminder_at, now) {
+        Some(reminder) => {
+            let skipped: Vec<_> = schedule
+                .reminders
+                .iter()
+                .filter(|r| r.at < reminder.at && action.last_reminder_at.is_none_or(|s| r.at > s))
+                .map(|r| r.kind)
+                .collect();
+            let sent = state
+                .store
+                .record_reminder(ReminderSent {
+                    action_id: action.id,
+                    reminder,
+                    timer_job: job.id,
+                    next_run_at: next_after(now),
+                    at: now,
+                    audit: AuditDraft {
+                        team_id: Some(action.team_id),
+                        actor: Actor::system("scheduler"),
+                        subject: Some(action.id.to_string()),
+                        event: "action.reminder".to_owned(),
+                        data: json!({
+                            "reminder": reminder.kind,
+                            "due_at": reminder.at,
+                            "sent_at": now,
+                            "deadline": deadline,
+                            "skipped_as_stale": skipped,
+                        }),
+                    },
+                    delivery: notification(&action, "time_bomb.reminder", Some(reminder.kind)),
+                })
+                .await?;
+            if sent {
+                metrics::counter!("interlock_reminders_total", "kind" => reminder.kind.as_str()).increment(1);
+            }
+        }
+        None => {
+            // Woken early: come back when the next reminder or the deadline is due.
+            let from = action.last_reminder_at.map_or(now, |s| s.max(now));
+            state.store.reschedule_job(job.id, &state.settings.node, next_after(from)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The countdown ran out: execute (or queue behind earlier plan steps).
+async fn fire(state: &AppState, job: &Job, action: &ActionRecord, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    let deadline = action.deadline.unwrap_or(now);
+    let deps = dependencies_met(state, action).await?;
+    let Ok(transition) = state_of(action).deadline(deps) else {
+        return finish(state, job).await;
+    };
+    let late_ms = (now - deadline).num_milliseconds();
+    metrics::histogram!("interlock_deadline_lateness_seconds").record(late_ms as f64 / 1000.0);
+    let audit = json!({"deadline": deadline, "fired_at": now, "late_by_ms": late_ms});
+    let c = change(action, transition, &Actor::system("scheduler"), now, ActionUpdate::default(), audit, Some(job.id));
+    match apply(state, c).await {
+        Ok(_) => Ok(()),
+        // A person acted at the same moment and won; the action is theirs now.
+        Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
+        Err(Refused::Store(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,9 @@
+//! What happens to actions, independent of HTTP: proposing, transitions and their
+//! consequences, group commit.
+
+pub mod admin;
+pub mod commit;
+pub mod decisions;
+pub mod diff;
+pub mod proposals;
+pub mod transitions;

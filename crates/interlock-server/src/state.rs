@@ -1,0 +1,91 @@
+//! What every handler and background task shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use interlock_core::Clock;
+use interlock_store::Store;
+use tokio::sync::Notify;
+
+use crate::caches::{RulesCache, TeamCache};
+use crate::events::EventBus;
+use crate::service::commit::Committer;
+
+/// Settings the running server needs (the binary fills them from its config).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// This node's name: it claims jobs and writes its own audit chains under it.
+    pub node: String,
+    /// How many jobs one node works on at once.
+    pub job_concurrency: usize,
+    /// How long a claimed job is held before another node may take it over.
+    pub job_lease: Duration,
+    /// How often the scheduler looks for due work when nothing wakes it.
+    pub poll_interval: Duration,
+    /// Automatic execution attempts before an action is marked failed.
+    pub max_execution_attempts: u32,
+    /// First retry delay (real time); doubles per attempt, with jitter.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// Timeout of one webhook call.
+    pub connector_timeout: Duration,
+    /// Largest group-commit batch of proposals.
+    pub max_commit_batch: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            node: "local".to_owned(),
+            job_concurrency: 64,
+            job_lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            max_execution_attempts: 6,
+            retry_base: Duration::from_secs(1),
+            retry_cap: Duration::from_secs(300),
+            connector_timeout: Duration::from_secs(10),
+            max_commit_batch: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<ServerSettings>,
+    pub events: EventBus,
+    pub committer: Committer,
+    pub rules: RulesCache,
+    pub teams: TeamCache,
+    pub key_usage: Arc<KeyUsage>,
+    /// Wakes the scheduler when work became due now (a proposal, an approval).
+    pub wake: Arc<Notify>,
+    pub http: reqwest::Client,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// Records a key's last use at most once a minute, so reads stay reads.
+#[derive(Debug, Default)]
+pub struct KeyUsage {
+    last_touch: Mutex<HashMap<String, DateTime<Utc>>>,
+}
+
+impl KeyUsage {
+    pub async fn touch(&self, store: &Arc<dyn Store>, key_id: &str, now: DateTime<Utc>) {
+        {
+            let mut seen = self.last_touch.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(last) = seen.get(key_id)
+                && now - *last < chrono::TimeDelta::minutes(1)
+            {
+                return;
+            }
+            seen.insert(key_id.to_owned(), now);
+        }
+        if let Err(e) = store.touch_key(key_id, now).await {
+            tracing::warn!(error = %e, "could not record a key's last use");
+        }
+    }
+}

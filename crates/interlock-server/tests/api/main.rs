@@ -1,0 +1,12 @@
+//! HTTP tests against the real app on 127.0.0.1:0 with a temporary SQLite database and a
+//! manual clock.
+
+mod common;
+
+mod bad_input;
+mod decisions;
+mod plans;
+mod proposals;
+mod rules;
+mod time_bombs;
+mod webhooks;

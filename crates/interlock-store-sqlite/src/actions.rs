@@ -1,0 +1,247 @@
+//! Proposals (group commit), plans, and reading actions.
+
+use std::collections::{HashMap, HashSet};
+
+use interlock_store::{
+    ActionFilter, ActionRecord, AuditDraft, Inserted, NewAction, NewDelivery, NewJob, Page,
+    PlanRecord, Result,
+};
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use crate::audit::AuditAppender;
+use crate::connectors::insert_deliveries;
+use crate::db::{Db, DbResult, Tx, page_limit, rows_per_statement};
+use crate::jobs::insert_jobs;
+use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
+
+pub(crate) async fn insert(db: &Db, batch: Vec<NewAction>) -> Result<Vec<Inserted>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = db.begin().await?;
+    let mut audit = AuditAppender::new(db);
+    let inserted = insert_in(&mut tx, &mut audit, batch).await?;
+    audit.write(&mut tx).await?;
+    tx.commit().await.db()?;
+    Ok(inserted)
+}
+
+/// Inserts new actions with their jobs, audit entries and deliveries inside `tx`, with
+/// multi-row statements so a batch of thousands costs a handful of statements.
+async fn insert_in(
+    tx: &mut Tx,
+    audit: &mut AuditAppender,
+    batch: Vec<NewAction>,
+) -> Result<Vec<Inserted>> {
+    let mut existing = existing_by_key(tx, &batch).await?;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut created: Vec<ActionRecord> = Vec::with_capacity(batch.len());
+    let mut jobs: Vec<NewJob> = Vec::new();
+    let mut deliveries: Vec<(i64, NewDelivery)> = Vec::new();
+    for item in batch {
+        let action = rows::as_stored(item.action);
+        if let Some(key) = &action.idempotency_key {
+            let first = (action.team_id, key.clone());
+            if let Some(first) = existing.get(&first) {
+                results.push(Inserted::Existing(first.clone()));
+                continue;
+            }
+            existing.insert(first, action.clone());
+        }
+        audit.push_all(tx, action.created_at, &item.audit).await?;
+        jobs.extend(item.jobs);
+        deliveries.extend(
+            item.deliveries
+                .into_iter()
+                .map(|d| (ms(action.created_at), d)),
+        );
+        results.push(Inserted::Created(action.clone()));
+        created.push(action);
+    }
+    for chunk in created.chunks(rows_per_statement(ACTION_COLUMN_COUNT)) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO actions ({ACTION_COLUMNS}) "));
+        q.push_values(chunk, rows::push_action);
+        q.build().execute(&mut **tx).await.db()?;
+    }
+    insert_jobs(tx, &jobs).await?;
+    insert_deliveries(tx, &deliveries).await?;
+    Ok(results)
+}
+
+/// The team's actions already holding any of the batch's idempotency keys.
+async fn existing_by_key(
+    tx: &mut Tx,
+    batch: &[NewAction],
+) -> Result<HashMap<(Uuid, String), ActionRecord>> {
+    let mut by_team: HashMap<Uuid, HashSet<&str>> = HashMap::new();
+    for item in batch {
+        if let Some(key) = &item.action.idempotency_key {
+            by_team.entry(item.action.team_id).or_default().insert(key);
+        }
+    }
+    let mut found = HashMap::new();
+    for (team, keys) in by_team {
+        let keys: Vec<&str> = keys.into_iter().collect();
+        for chunk in keys.chunks(rows_per_statement(1)) {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM actions WHERE team_id = ");
+            q.push_bind(team.to_string())
+                .push(" AND idempotency_key IN (");
+            let mut s = q.separated(", ");
+            for k in chunk {
+                s.push_bind(k.to_string());
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut **tx).await.db()? {
+                let a = rows::action(&row)?;
+                if let Some(key) = a.idempotency_key.clone() {
+                    found.insert((team, key), a);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) async fn insert_plan(
+    db: &Db,
+    plan: PlanRecord,
+    steps: Vec<NewAction>,
+    audit: AuditDraft,
+) -> Result<(PlanRecord, Vec<ActionRecord>)> {
+    let plan = PlanRecord {
+        created_at: rows::to_millis(plan.created_at),
+        ..plan
+    };
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO plans (id, team_id, card_id, summary, proposed_by_kind, proposed_by_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(plan.id.to_string())
+    .bind(plan.team_id.to_string())
+    .bind(&plan.card_id)
+    .bind(&plan.summary)
+    .bind(plan.proposed_by.kind.as_str())
+    .bind(&plan.proposed_by.id)
+    .bind(ms(plan.created_at))
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let mut appender = AuditAppender::new(db);
+    appender.push(&mut tx, plan.created_at, &audit).await?;
+    let steps = insert_in(&mut tx, &mut appender, steps).await?;
+    appender.write(&mut tx).await?;
+    tx.commit().await.db()?;
+    let steps = steps
+        .into_iter()
+        .map(|s| match s {
+            Inserted::Created(a) | Inserted::Existing(a) => a,
+        })
+        .collect();
+    Ok((plan, steps))
+}
+
+pub(crate) async fn plan(db: &Db, id: Uuid) -> Result<Option<PlanRecord>> {
+    let row = sqlx::query("SELECT * FROM plans WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&db.reader)
+        .await
+        .db()?;
+    row.as_ref().map(rows::plan).transpose()
+}
+
+pub(crate) async fn plan_actions(db: &Db, plan_id: Uuid) -> Result<Vec<ActionRecord>> {
+    let rows = sqlx::query("SELECT * FROM actions WHERE plan_id = ? ORDER BY plan_step, id")
+        .bind(plan_id.to_string())
+        .fetch_all(&db.reader)
+        .await
+        .db()?;
+    rows.iter().map(rows::action).collect()
+}
+
+pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<ActionRecord>> {
+    let row = sqlx::query("SELECT * FROM actions WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&db.reader)
+        .await
+        .db()?;
+    row.as_ref().map(rows::action).transpose()
+}
+
+pub(crate) async fn by_idempotency_key(
+    db: &Db,
+    team_id: Uuid,
+    key: &str,
+) -> Result<Option<ActionRecord>> {
+    let row = sqlx::query("SELECT * FROM actions WHERE team_id = ? AND idempotency_key = ?")
+        .bind(team_id.to_string())
+        .bind(key)
+        .fetch_optional(&db.reader)
+        .await
+        .db()?;
+    row.as_ref().map(rows::action).transpose()
+}
+
+/// Newest first by id (UUIDv7 ids are time-ordered); the cursor is the last id shown.
+pub(crate) async fn list(
+    db: &Db,
+    f: &ActionFilter,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Page<ActionRecord>> {
+    let limit = page_limit(limit);
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM actions WHERE 1 = 1");
+    if let Some(teams) = &f.visible_teams {
+        if teams.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        q.push(" AND team_id IN (");
+        let mut s = q.separated(", ");
+        for t in teams {
+            s.push_bind(t.to_string());
+        }
+        q.push(")");
+    }
+    if let Some(t) = f.team_id {
+        q.push(" AND team_id = ").push_bind(t.to_string());
+    }
+    if !f.statuses.is_empty() {
+        q.push(" AND status IN (");
+        let mut s = q.separated(", ");
+        for st in &f.statuses {
+            s.push_bind(st.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(c) = f.category {
+        q.push(" AND category = ").push_bind(c.as_str());
+    }
+    if let Some(l) = f.level {
+        q.push(" AND level = ").push_bind(l.as_str());
+    }
+    if let Some(by) = &f.proposed_by {
+        q.push(" AND proposed_by_kind = ")
+            .push_bind(by.kind.as_str());
+        q.push(" AND proposed_by_id = ").push_bind(by.id.clone());
+    }
+    if let Some(p) = f.plan_id {
+        q.push(" AND plan_id = ").push_bind(p.to_string());
+    }
+    if let Some(cursor) = cursor {
+        q.push(" AND id < ").push_bind(cursor.to_owned());
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+    let rows = q.build().fetch_all(&db.reader).await.db()?;
+    let mut items = rows.iter().map(rows::action).collect::<Result<Vec<_>>>()?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|a| a.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}

@@ -1,0 +1,278 @@
+//! Appending to the hash-chained audit trail inside a write transaction, and reading it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use interlock_store::audit::{self, GENESIS, HashInput};
+use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result, StoreError};
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::db::{Db, DbResult, Tx, page_limit, rows_per_statement};
+use crate::rows::{self, int, ms};
+
+/// Entries to append in one transaction. Each chain's head is read once (under the
+/// write lock, so it is current), advanced in memory, and written back with the
+/// entries: the entries and their heads commit together or not at all.
+#[derive(Debug)]
+pub(crate) struct AuditAppender {
+    node: std::sync::Arc<str>,
+    heads: HashMap<String, (u64, String)>,
+    rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+struct Row {
+    chain: String,
+    seq: u64,
+    at: i64,
+    team_id: Option<String>,
+    actor_kind: &'static str,
+    actor_id: String,
+    subject: Option<String>,
+    event: String,
+    data: String,
+    prev_hash: String,
+    hash: String,
+}
+
+const COLUMNS: usize = 11;
+
+impl AuditAppender {
+    pub fn new(db: &Db) -> AuditAppender {
+        AuditAppender {
+            node: db.node.clone(),
+            heads: HashMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Numbers and chains `draft` at `at`. The data is serialized once, and that exact
+    /// text is both hashed and stored.
+    pub async fn push(&mut self, tx: &mut Tx, at: DateTime<Utc>, draft: &AuditDraft) -> Result<()> {
+        let chain = audit::chain_name(draft.team_id, &self.node);
+        if !self.heads.contains_key(&chain) {
+            let head = read_head(tx, &chain).await?;
+            self.heads.insert(chain.clone(), head);
+        }
+        let (seq, prev_hash) = self
+            .heads
+            .get(&chain)
+            .cloned()
+            .unwrap_or((0, GENESIS.to_owned()));
+        let seq = seq + 1;
+        let data = draft.data.to_string();
+        // Hash the instant as stored (milliseconds), so the stored entry verifies.
+        let at = rows::to_millis(at);
+        let hash = audit::entry_hash(&HashInput {
+            chain: &chain,
+            seq,
+            at,
+            team_id: draft.team_id,
+            actor: &draft.actor,
+            subject: draft.subject.as_deref(),
+            event: &draft.event,
+            data: &data,
+            prev_hash: &prev_hash,
+        });
+        self.heads.insert(chain.clone(), (seq, hash.clone()));
+        self.rows.push(Row {
+            chain,
+            seq,
+            at: ms(at),
+            team_id: draft.team_id.map(|t| t.to_string()),
+            actor_kind: draft.actor.kind.as_str(),
+            actor_id: draft.actor.id.clone(),
+            subject: draft.subject.clone(),
+            event: draft.event.clone(),
+            data,
+            prev_hash,
+            hash,
+        });
+        Ok(())
+    }
+
+    pub async fn push_all(
+        &mut self,
+        tx: &mut Tx,
+        at: DateTime<Utc>,
+        drafts: &[AuditDraft],
+    ) -> Result<()> {
+        for d in drafts {
+            self.push(tx, at, d).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the entries and the new chain heads.
+    pub async fn write(self, tx: &mut Tx) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        for chunk in self.rows.chunks(rows_per_statement(COLUMNS)) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO audit (chain, seq, at, team_id, actor_kind, actor_id, subject, event, \
+                 data, prev_hash, hash) ",
+            );
+            q.push_values(chunk, |mut s, r| {
+                s.push_bind(r.chain.clone())
+                    .push_bind(int(r.seq))
+                    .push_bind(r.at)
+                    .push_bind(r.team_id.clone())
+                    .push_bind(r.actor_kind)
+                    .push_bind(r.actor_id.clone())
+                    .push_bind(r.subject.clone())
+                    .push_bind(r.event.clone())
+                    .push_bind(r.data.clone())
+                    .push_bind(r.prev_hash.clone())
+                    .push_bind(r.hash.clone());
+            });
+            q.build().execute(&mut **tx).await.db()?;
+        }
+        let heads: Vec<_> = self
+            .heads
+            .into_iter()
+            .filter(|(_, (seq, _))| *seq > 0)
+            .collect();
+        for chunk in heads.chunks(rows_per_statement(3)) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO audit_heads (chain, seq, hash) ");
+            q.push_values(chunk, |mut s, (chain, (seq, hash))| {
+                s.push_bind(chain.clone())
+                    .push_bind(int(*seq))
+                    .push_bind(hash.clone());
+            });
+            q.push(" ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+            q.build().execute(&mut **tx).await.db()?;
+        }
+        Ok(())
+    }
+}
+
+async fn read_head(tx: &mut Tx, chain: &str) -> Result<(u64, String)> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = ?")
+            .bind(chain)
+            .fetch_optional(&mut **tx)
+            .await
+            .db()?;
+    match head {
+        None => Ok((0, GENESIS.to_owned())),
+        Some((seq, hash)) => {
+            let seq = u64::try_from(seq)
+                .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
+            Ok((seq, hash))
+        }
+    }
+}
+
+/// Appends entries outside an action change.
+pub(crate) async fn append(db: &Db, at: DateTime<Utc>, entries: Vec<AuditDraft>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    let mut audit = AuditAppender::new(db);
+    audit.push_all(&mut tx, at, &entries).await?;
+    audit.write(&mut tx).await?;
+    tx.commit().await.db()
+}
+
+pub(crate) async fn search(
+    db: &Db,
+    f: &AuditFilter,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Page<AuditEntry>> {
+    let limit = page_limit(limit);
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM audit WHERE 1 = 1");
+    if let Some(teams) = &f.visible_teams {
+        if teams.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        q.push(" AND team_id IN (");
+        let mut s = q.separated(", ");
+        for t in teams {
+            s.push_bind(t.to_string());
+        }
+        q.push(")");
+    }
+    if let Some(t) = f.team_id {
+        q.push(" AND team_id = ").push_bind(t.to_string());
+    }
+    if let Some(subject) = &f.subject {
+        q.push(" AND subject = ").push_bind(subject.clone());
+    }
+    if let Some(actor) = &f.actor_id {
+        q.push(" AND actor_id = ").push_bind(actor.clone());
+    }
+    if let Some(event) = &f.event {
+        q.push(" AND event = ").push_bind(event.clone());
+    }
+    if let Some(since) = f.since {
+        q.push(" AND at >= ").push_bind(ms(since));
+    }
+    if let Some(until) = f.until {
+        q.push(" AND at < ").push_bind(ms(until));
+    }
+    if let Some(cursor) = cursor {
+        let before: i64 = cursor
+            .parse()
+            .map_err(|_| StoreError::NotFound("audit cursor"))?;
+        q.push(" AND id < ").push_bind(before);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+    let rows = q.build().fetch_all(&db.reader).await.db()?;
+    let mut items = rows
+        .iter()
+        .map(rows::audit_entry)
+        .collect::<Result<Vec<_>>>()?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Every chain with its recorded head. A chain that has entries but no head row is
+/// reported at seq 0 (the genesis hash), so a deleted head row fails verification
+/// instead of hiding the chain.
+pub(crate) async fn heads(db: &Db) -> Result<Vec<(String, u64, String)>> {
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT chain, seq, hash FROM audit_heads
+         UNION ALL
+         SELECT DISTINCT chain, 0, ? FROM audit
+          WHERE chain NOT IN (SELECT chain FROM audit_heads)
+         ORDER BY chain",
+    )
+    .bind(GENESIS)
+    .fetch_all(&db.reader)
+    .await
+    .db()?;
+    rows.into_iter()
+        .map(|(chain, seq, hash)| {
+            let seq = u64::try_from(seq)
+                .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
+            Ok((chain, seq, hash))
+        })
+        .collect()
+}
+
+pub(crate) async fn chain(
+    db: &Db,
+    chain: &str,
+    after_seq: u64,
+    limit: u32,
+) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query("SELECT * FROM audit WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?")
+        .bind(chain)
+        .bind(int(after_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&db.reader)
+        .await
+        .db()?;
+    rows.iter().map(rows::audit_entry).collect()
+}

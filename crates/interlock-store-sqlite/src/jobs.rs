@@ -1,0 +1,112 @@
+//! Durable jobs, claimed with leases. Only the worker holding a running job may finish
+//! or reschedule it; a rescued job (its lease ran out) belongs to nobody until claimed.
+
+use chrono::{DateTime, Utc};
+use interlock_store::{Job, NewJob, Result};
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::db::{Db, DbResult, Tx, rows_per_statement};
+use crate::rows::{self, ms};
+
+pub(crate) async fn insert_jobs(tx: &mut Tx, jobs: &[NewJob]) -> Result<()> {
+    for chunk in jobs.chunks(rows_per_statement(3)) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO jobs (kind, subject, run_at) ");
+        q.push_values(chunk, |mut s, j| {
+            s.push_bind(j.kind.as_str())
+                .push_bind(j.subject.to_string())
+                .push_bind(ms(j.run_at));
+        });
+        q.build().execute(&mut **tx).await.db()?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn enqueue(db: &Db, jobs: Vec<NewJob>) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    insert_jobs(&mut tx, &jobs).await?;
+    tx.commit().await.db()
+}
+
+/// One statement on the single writer, so two claimers can never take the same row.
+pub(crate) async fn claim(
+    db: &Db,
+    due_by: DateTime<Utc>,
+    worker: &str,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Job>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "UPDATE jobs SET state = 'running', claimed_by = ?, lease_until = ?, attempt = attempt + 1
+          WHERE id IN (SELECT id FROM jobs WHERE state = 'ready' AND run_at <= ?
+                        ORDER BY run_at, id LIMIT ?)
+         RETURNING *",
+    )
+    .bind(worker)
+    .bind(ms(lease_until))
+    .bind(ms(due_by))
+    .bind(i64::from(limit))
+    .fetch_all(&db.writer)
+    .await
+    .db()?;
+    let mut jobs = rows.iter().map(rows::job).collect::<Result<Vec<_>>>()?;
+    // RETURNING gives no order; hand them out oldest first.
+    jobs.sort_by_key(|j| (j.run_at, j.id));
+    Ok(jobs)
+}
+
+pub(crate) async fn finish(db: &Db, id: i64, worker: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'done' WHERE id = ? AND state = 'running' AND claimed_by = ?",
+    )
+    .bind(id)
+    .bind(worker)
+    .execute(&db.writer)
+    .await
+    .db()?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn reschedule(
+    db: &Db,
+    id: i64,
+    worker: &str,
+    run_at: DateTime<Utc>,
+) -> Result<bool> {
+    let moved = sqlx::query(
+        "UPDATE jobs SET state = 'ready', run_at = ?, claimed_by = NULL, lease_until = NULL
+          WHERE id = ? AND state = 'running' AND claimed_by = ?",
+    )
+    .bind(ms(run_at))
+    .bind(id)
+    .bind(worker)
+    .execute(&db.writer)
+    .await
+    .db()?;
+    Ok(moved.rows_affected() == 1)
+}
+
+pub(crate) async fn rescue(db: &Db, real_now: DateTime<Utc>) -> Result<u64> {
+    let rescued = sqlx::query(
+        "UPDATE jobs SET state = 'ready', claimed_by = NULL, lease_until = NULL
+          WHERE state = 'running' AND lease_until < ?",
+    )
+    .bind(ms(real_now))
+    .execute(&db.writer)
+    .await
+    .db()?;
+    Ok(rescued.rows_affected())
+}
+
+pub(crate) async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'ready'")
+        .fetch_one(&db.reader)
+        .await
+        .db()?;
+    Ok(at.and_then(DateTime::from_timestamp_millis))
+}

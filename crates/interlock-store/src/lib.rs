@@ -1,0 +1,19 @@
+//! The storage contract of Interlock: the [`Store`] trait, the rows it reads and writes,
+//! the audit hash chain, and the conformance suite every backend runs.
+//!
+//! Every method that changes something writes one fact in one transaction: the change,
+//! the jobs it schedules and the audit entries that record it, together or not at all.
+//! Methods take `now` from the caller (the clock is injected; nothing here reads it).
+
+pub mod audit;
+pub mod conformance;
+mod error;
+mod models;
+mod store;
+
+pub use error::StoreError;
+pub use models::*;
+pub use store::Store;
+
+/// Store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,444 @@
+//! Rows as the rest of Interlock sees them. Backends map their columns to these; core
+//! types never know about the database.
+
+use chrono::{DateTime, Utc};
+use interlock_core::rules::RuleSet;
+use interlock_core::{Category, Level, Money, Reminder, ReminderKind, Status, Transition};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Who did something, as recorded in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub kind: ActorKind,
+    /// The key id for agents and service keys, the user id for members, a name for system.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    Agent,
+    Member,
+    /// An admin service key (automation acting with the owner's rights).
+    Service,
+    System,
+}
+
+impl ActorKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Agent => "agent",
+            ActorKind::Member => "member",
+            ActorKind::Service => "service",
+            ActorKind::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActorKind> {
+        [
+            ActorKind::Agent,
+            ActorKind::Member,
+            ActorKind::Service,
+            ActorKind::System,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+impl Actor {
+    pub fn system(what: &str) -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            id: what.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Team {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One saved version of a team's rule set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesVersion {
+    pub team_id: Uuid,
+    pub version: u64,
+    pub rules: RuleSet,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Actor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// Belongs to one team; proposes and reads its own actions.
+    Agent,
+    /// Deployment-wide service key with the owner's rights.
+    Admin,
+    /// A person's key, acting with that person's rights.
+    User,
+}
+
+impl KeyKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Agent => "agent",
+            KeyKind::Admin => "admin",
+            KeyKind::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        [KeyKind::Agent, KeyKind::Admin, KeyKind::User]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// An API key as stored: never the secret, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The public part of the key, e.g. `k_01j…`; the bearer token is `<id>.<secret>`.
+    pub id: String,
+    pub kind: KeyKind,
+    pub team_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub name: Option<String>,
+    /// SHA-256 of the secret part, hex.
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A proposed action with everything known about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRecord {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub category: Category,
+    pub title: String,
+    pub rationale: String,
+    /// What runs: the agent's payload, or the approver's edited one.
+    pub payload: Value,
+    /// The agent's payload, kept when an approval edited it.
+    pub original_payload: Option<Value>,
+    pub amount: Option<Money>,
+    pub tags: Vec<String>,
+    pub card_id: Option<String>,
+    pub plan_id: Option<Uuid>,
+    /// Position in its plan (0-based).
+    pub plan_step: Option<u32>,
+    /// Earlier actions of the same plan that must execute first.
+    pub after: Vec<Uuid>,
+    pub level: Level,
+    pub status: Status,
+    pub version: u64,
+    /// The decision as served by the API (level, rule, version, explanation, …).
+    pub decision: Value,
+    pub rule_set_version: u64,
+    pub armed_at: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub reminders: Vec<Reminder>,
+    /// The instant of the last reminder sent, so a late scheduler sends no burst.
+    pub last_reminder_at: Option<DateTime<Utc>>,
+    pub proposed_by: Actor,
+    pub idempotency_key: Option<String>,
+    pub callback_url: Option<String>,
+    /// Who approved, held, rejected, withdrew or retried last.
+    pub decided_by: Option<Actor>,
+    /// The reason of a hold or rejection, or why a step was cancelled.
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub executed_at: Option<DateTime<Utc>>,
+}
+
+/// Kinds of durable job. Timer: the next reminder or deadline of an armed time bomb.
+/// Execute: run the action through its connector. PlanCheck: release or cancel the
+/// dependent steps of a plan after one of its steps changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Timer,
+    Execute,
+    PlanCheck,
+}
+
+impl JobKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Timer => "timer",
+            JobKind::Execute => "execute",
+            JobKind::PlanCheck => "plan_check",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobKind> {
+        [JobKind::Timer, JobKind::Execute, JobKind::PlanCheck]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A job to schedule. `subject` is an action id (a plan id for PlanCheck).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub subject: Uuid,
+    /// In Interlock time.
+    pub run_at: DateTime<Utc>,
+}
+
+/// A job claimed by a worker until `lease_until` (real time, so leases do not shrink
+/// when Interlock time is sped up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: JobKind,
+    pub subject: Uuid,
+    pub run_at: DateTime<Utc>,
+    /// How many times this job has been claimed, this claim included.
+    pub attempt: u32,
+    pub claimed_by: String,
+    pub lease_until: DateTime<Utc>,
+}
+
+/// An audit entry before the store numbers and chains it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditDraft {
+    /// `None` for deployment-wide events (a team created, an admin key made).
+    pub team_id: Option<Uuid>,
+    pub actor: Actor,
+    /// What the entry is about: an action id, a team slug, a key id.
+    pub subject: Option<String>,
+    pub event: String,
+    pub data: Value,
+}
+
+/// An entry of the append-only, hash-chained audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Global order of insertion, used as the search cursor.
+    pub id: i64,
+    pub chain: String,
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub team_id: Option<Uuid>,
+    pub actor: Actor,
+    pub subject: Option<String>,
+    pub event: String,
+    /// The entry's data exactly as hashed (JSON text).
+    pub data: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A notification waiting to go out (the outbox). Channels deliver it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub team_id: Uuid,
+    pub action_id: Option<Uuid>,
+    /// `action.awaiting_approval`, `time_bomb.armed`, `time_bomb.reminder`, …
+    pub event: String,
+    pub reminder: Option<ReminderKind>,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub team_id: Uuid,
+    pub action_id: Option<Uuid>,
+    pub event: String,
+    pub reminder: Option<ReminderKind>,
+    pub payload: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new action, with the jobs, audit entries and notifications of its proposal.
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    pub action: ActionRecord,
+    pub jobs: Vec<NewJob>,
+    pub audit: Vec<AuditDraft>,
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// The outcome of inserting one proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    Created(ActionRecord),
+    /// The team already had an action with this idempotency key: that one.
+    Existing(ActionRecord),
+}
+
+impl Inserted {
+    pub fn record(&self) -> &ActionRecord {
+        match self {
+            Inserted::Created(a) | Inserted::Existing(a) => a,
+        }
+    }
+}
+
+/// Fields a transition may set besides status and version. `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionUpdate {
+    pub payload: Option<Value>,
+    pub original_payload: Option<Value>,
+    pub decided_by: Option<Actor>,
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+    pub last_error: Option<String>,
+    pub attempts: Option<u32>,
+    pub executed_at: Option<DateTime<Utc>>,
+}
+
+/// One state change of an action with its consequences, applied in one transaction
+/// with a conditional update on `(id, transition.from, transition.from_version)`.
+#[derive(Debug, Clone)]
+pub struct ActionChange {
+    pub action_id: Uuid,
+    pub transition: Transition,
+    pub at: DateTime<Utc>,
+    pub update: ActionUpdate,
+    /// Jobs this change schedules (an execution, a plan check).
+    pub jobs: Vec<NewJob>,
+    /// The claimed job this change completes, marked done in the same transaction.
+    pub finish_job: Option<i64>,
+    /// End the action's pending timer job (it left `armed`).
+    pub stop_timer: bool,
+    pub audit: Vec<AuditDraft>,
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// A reminder to record for an armed action, with the timer's next run.
+#[derive(Debug, Clone)]
+pub struct ReminderSent {
+    pub action_id: Uuid,
+    pub reminder: Reminder,
+    /// When it was sent (Interlock time): the audit entry's time, which shows a reminder
+    /// sent late after downtime. `reminder.at` is when it was due.
+    pub at: DateTime<Utc>,
+    pub timer_job: i64,
+    /// When the timer runs next (the next reminder, or the deadline).
+    pub next_run_at: DateTime<Utc>,
+    pub audit: AuditDraft,
+    pub delivery: NewDelivery,
+}
+
+/// A failed execution attempt that will be tried again.
+#[derive(Debug, Clone)]
+pub struct AttemptFailed {
+    pub action_id: Uuid,
+    pub job_id: i64,
+    /// When the attempt failed (Interlock time): the audit entry's time.
+    pub at: DateTime<Utc>,
+    pub attempts: u32,
+    pub error: String,
+    pub retry_at: DateTime<Utc>,
+    pub audit: AuditDraft,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanRecord {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub card_id: Option<String>,
+    pub summary: String,
+    pub proposed_by: Actor,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which actions to list. Every set field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct ActionFilter {
+    /// The teams the caller may see; `None` is every team (deployment-wide roles).
+    pub visible_teams: Option<Vec<Uuid>>,
+    pub team_id: Option<Uuid>,
+    pub statuses: Vec<Status>,
+    pub category: Option<Category>,
+    pub level: Option<Level>,
+    /// Only actions proposed by this actor (an agent sees its own).
+    pub proposed_by: Option<Actor>,
+    pub plan_id: Option<Uuid>,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Teams the caller may see; `None` is every team and the deployment chain.
+    pub visible_teams: Option<Vec<Uuid>>,
+    pub team_id: Option<Uuid>,
+    pub subject: Option<String>,
+    pub actor_id: Option<String>,
+    pub event: Option<String>,
+    /// Entries at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries strictly before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// One page of a listing, newest first, and the cursor for the next.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// How a connector carries out a team's actions of one category. Secrets are kept so
+/// deliveries can be signed; the API never shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectorConfig {
+    Log,
+    Webhook {
+        url: String,
+        secret: String,
+    },
+    Smtp {
+        host: String,
+        port: u16,
+        from: String,
+        #[serde(default)]
+        username: Option<String>,
+        #[serde(default)]
+        password: Option<String>,
+        #[serde(default)]
+        tls: SmtpTls,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+/// The time-scale agreement recorded by the first sped-up start (SPEC §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockSettings {
+    pub scale: u32,
+    pub real_origin: DateTime<Utc>,
+    pub interlock_origin: DateTime<Utc>,
+}

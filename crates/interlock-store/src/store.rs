@@ -1,0 +1,162 @@
+use chrono::{DateTime, Utc};
+use interlock_core::Category;
+use interlock_core::rules::RuleSet;
+use uuid::Uuid;
+
+use crate::Result;
+use crate::models::*;
+
+/// Everything Interlock keeps. One implementation per database; all of them pass
+/// [`crate::conformance`]. Handlers hold an `Arc<dyn Store>`.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Brings the schema up to date; safe to run again and from several nodes at once.
+    async fn migrate(&self) -> Result<()>;
+
+    /// True when the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    // ---- teams and rules -------------------------------------------------------------
+
+    /// Creates a team with its first rule set (version 1) in one transaction.
+    /// `Duplicate` when the slug is taken.
+    async fn create_team(&self, team: Team, rules: RuleSet, audit: AuditDraft) -> Result<Team>;
+    async fn team(&self, id: Uuid) -> Result<Option<Team>>;
+    async fn team_by_slug(&self, slug: &str) -> Result<Option<Team>>;
+    async fn list_teams(&self) -> Result<Vec<Team>>;
+
+    /// The team's newest rule set.
+    async fn current_rules(&self, team_id: Uuid) -> Result<RulesVersion>;
+    async fn rules_version(&self, team_id: Uuid, version: u64) -> Result<Option<RulesVersion>>;
+    /// Every version, newest first.
+    async fn list_rules_versions(&self, team_id: Uuid) -> Result<Vec<RulesVersion>>;
+    /// Saves `rules` as version `expected_current + 1`; `StaleRules` when another save
+    /// came first. The audit entry (with before and after) is written in the same
+    /// transaction.
+    async fn save_rules(
+        &self,
+        team_id: Uuid,
+        expected_current: u64,
+        rules: RuleSet,
+        actor: Actor,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<RulesVersion>;
+
+    // ---- keys ------------------------------------------------------------------------
+
+    async fn create_key(&self, key: KeyRecord, audit: AuditDraft) -> Result<KeyRecord>;
+    async fn key(&self, id: &str) -> Result<Option<KeyRecord>>;
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>>;
+    /// Marks a key revoked; `NotFound` if there is no such key. Revoking twice keeps
+    /// the first time.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>, audit: AuditDraft)
+    -> Result<KeyRecord>;
+    /// Records use of a key (callers throttle this; it is not audited).
+    async fn touch_key(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+
+    // ---- actions and plans -----------------------------------------------------------
+
+    /// Inserts proposals in one transaction (group commit). An idempotency key already
+    /// used in the team, or earlier in the same batch, yields the first action instead.
+    async fn insert_actions(&self, batch: Vec<NewAction>) -> Result<Vec<Inserted>>;
+    /// Inserts a plan and all its steps in one transaction.
+    async fn insert_plan(
+        &self,
+        plan: PlanRecord,
+        steps: Vec<NewAction>,
+        audit: AuditDraft,
+    ) -> Result<(PlanRecord, Vec<ActionRecord>)>;
+    async fn plan(&self, id: Uuid) -> Result<Option<PlanRecord>>;
+    /// The plan's steps in step order.
+    async fn plan_actions(&self, plan_id: Uuid) -> Result<Vec<ActionRecord>>;
+
+    async fn action(&self, id: Uuid) -> Result<Option<ActionRecord>>;
+    async fn action_by_idempotency_key(
+        &self,
+        team_id: Uuid,
+        key: &str,
+    ) -> Result<Option<ActionRecord>>;
+    /// Newest first. The cursor is opaque: pass back `next_cursor`.
+    async fn list_actions(
+        &self,
+        filter: &ActionFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ActionRecord>>;
+
+    /// Applies a transition with a conditional update; `Conflict` (with the current
+    /// action) when the action is no longer at `transition.from`/`from_version`, in
+    /// which case nothing of the change is written.
+    async fn apply_change(&self, change: ActionChange) -> Result<ActionRecord>;
+
+    /// Records a reminder if the action is still armed, and moves its timer to
+    /// `next_run_at`. Returns false (and ends the timer) if it is no longer armed.
+    async fn record_reminder(&self, reminder: ReminderSent) -> Result<bool>;
+
+    /// Records a failed attempt and puts the execution job back for `retry_at`.
+    async fn record_attempt_failure(&self, failure: AttemptFailed) -> Result<()>;
+
+    // ---- jobs ------------------------------------------------------------------------
+
+    /// Claims up to `limit` ready jobs due by `due_by` (Interlock time), oldest first,
+    /// for `worker` until `lease_until` (real time). Two workers never claim one job.
+    async fn claim_jobs(
+        &self,
+        due_by: DateTime<Utc>,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    /// Marks a claimed job done. False if the worker no longer holds it.
+    async fn finish_job(&self, id: i64, worker: &str) -> Result<bool>;
+    /// Puts a claimed job back, ready at `run_at`.
+    async fn reschedule_job(&self, id: i64, worker: &str, run_at: DateTime<Utc>) -> Result<bool>;
+    /// Returns jobs whose lease ran out (a worker died) to ready. Returns how many.
+    async fn rescue_expired_jobs(&self, real_now: DateTime<Utc>) -> Result<u64>;
+    /// When the earliest ready job is due, if any.
+    async fn next_job_due(&self) -> Result<Option<DateTime<Utc>>>;
+    /// Schedules jobs outside an action change (a plan check after a restart, tests).
+    async fn enqueue_jobs(&self, jobs: Vec<NewJob>) -> Result<()>;
+
+    // ---- connectors, deliveries ------------------------------------------------------
+
+    async fn set_connector(
+        &self,
+        team_id: Uuid,
+        category: Category,
+        config: ConnectorConfig,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<()>;
+    /// The connector for a team's category; `None` means the default (`log`).
+    async fn connector(&self, team_id: Uuid, category: Category)
+    -> Result<Option<ConnectorConfig>>;
+    async fn connectors(&self, team_id: Uuid) -> Result<Vec<(Category, ConnectorConfig)>>;
+
+    /// Notifications recorded for an action, oldest first.
+    async fn deliveries_for_action(&self, action_id: Uuid) -> Result<Vec<Delivery>>;
+
+    // ---- audit -----------------------------------------------------------------------
+
+    /// Appends entries outside an action change (logins, key changes, …).
+    async fn append_audit(&self, at: DateTime<Utc>, entries: Vec<AuditDraft>) -> Result<()>;
+    /// Newest first; the cursor is opaque.
+    async fn search_audit(
+        &self,
+        filter: &AuditFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>>;
+    /// Every chain's name and its recorded head `(seq, hash)`.
+    async fn audit_heads(&self) -> Result<Vec<(String, u64, String)>>;
+    /// A chain's entries in sequence order, from `after_seq` on, at most `limit`.
+    async fn audit_chain(&self, chain: &str, after_seq: u64, limit: u32)
+    -> Result<Vec<AuditEntry>>;
+
+    // ---- clock -----------------------------------------------------------------------
+
+    /// Records the time-scale agreement unless one exists; returns the one in force.
+    async fn agree_clock(&self, proposed: ClockSettings) -> Result<ClockSettings>;
+    async fn clock_settings(&self) -> Result<Option<ClockSettings>>;
+}

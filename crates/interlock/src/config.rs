@@ -1,0 +1,127 @@
+//! Configuration in one struct: defaults, then a TOML file, then `INTERLOCK_…`
+//! environment variables, then command-line flags.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://FILE` (or a plain file path).
+    pub database_url: String,
+    /// Address to serve HTTP on.
+    pub listen: String,
+    /// Speed-up for demos and black-box tests: one real second is N seconds of Interlock
+    /// time. Off (1) by default. Recorded in the database on the first sped-up start.
+    pub time_scale: u32,
+    /// This node's name in job claims and audit chains.
+    pub node: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// How many jobs (executions, timers) run at once.
+    pub job_concurrency: usize,
+    /// Execution attempts before an action is marked failed.
+    pub max_execution_attempts: u32,
+    /// Timeout of one webhook call, in seconds.
+    pub connector_timeout_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://interlock.db".to_owned(),
+            listen: "127.0.0.1:8080".to_owned(),
+            time_scale: 1,
+            node: "local".to_owned(),
+            log_format: "text".to_owned(),
+            job_concurrency: 64,
+            max_execution_attempts: 6,
+            connector_timeout_seconds: 10,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the layers; `file` is optional, a missing named file is an error.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(path.exists(), "the config file {} does not exist", path.display());
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("INTERLOCK_").ignore(&["config"]))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        anyhow::ensure!(config.time_scale >= 1, "time_scale must be at least 1");
+        anyhow::ensure!(
+            matches!(config.log_format.as_str(), "text" | "json"),
+            "log_format must be `text` or `json`"
+        );
+        Ok(config)
+    }
+
+    pub fn server_settings(&self) -> interlock_server::ServerSettings {
+        interlock_server::ServerSettings {
+            node: self.node.clone(),
+            job_concurrency: self.job_concurrency.max(1),
+            max_execution_attempts: self.max_execution_attempts.max(1),
+            connector_timeout: std::time::Duration::from_secs(self.connector_timeout_seconds.max(1)),
+            ..interlock_server::ServerSettings::default()
+        }
+    }
+}
+
+/// `interlock config default`: every setting with its default and what it does.
+pub const DEFAULT_TOML: &str = r#"# Interlock configuration. Every setting may also be given as an environment variable
+# INTERLOCK_<NAME> (e.g. INTERLOCK_DATABASE_URL), which wins over this file; command-line
+# flags win over both.
+
+# sqlite://FILE (the embedded default) or a plain file path.
+database_url = "sqlite://interlock.db"
+
+# Address to serve HTTP on.
+listen = "127.0.0.1:8080"
+
+# Speed-up for demos and black-box tests: one real second is N seconds of Interlock time
+# (3600 makes a 1-hour time bomb fire after about a second). 1 is off. The first start
+# with a speed-up records it in the database; later starts must use the same.
+time_scale = 1
+
+# This node's name: it claims jobs and writes its own audit chains under it.
+node = "local"
+
+# Logs: "text" for people, "json" for log collectors.
+log_format = "text"
+
+# How many jobs (executions, timers, plan checks) run at once.
+job_concurrency = 64
+
+# Execution attempts (with exponential back-off) before an action is marked failed.
+max_execution_attempts = 6
+
+# Timeout of one webhook call, in seconds.
+connector_timeout_seconds = 10
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_file_reads_back_as_the_defaults() {
+        let parsed: Config = toml_from(DEFAULT_TOML);
+        let d = Config::default();
+        assert_eq!(parsed.database_url, d.database_url);
+        assert_eq!(parsed.listen, d.listen);
+        assert_eq!(parsed.time_scale, d.time_scale);
+        assert_eq!(parsed.job_concurrency, d.job_concurrency);
+    }
+
+    fn toml_from(text: &str) -> Config {
+        Figment::from(Toml::string(text)).extract().unwrap()
+    }
+}

@@ -10,11 +10,12 @@ use std::sync::LazyLock;
 use decide_vs_cedar::agreement;
 use decide_vs_cedar::arrangements::Arrangements;
 use decide_vs_cedar::cedar::CedarCase;
-use decide_vs_cedar::fixtures::{self, Case};
+use decide_vs_cedar::fixtures::{self, Case, Team};
 use divan::{Bencher, black_box};
 use interlock_core::rules::RuleSet;
 
 struct Fixture {
+    teams: Vec<Team>,
     worked_example: RuleSet,
     worked_example_cases: Vec<Case>,
     arrangements: Arrangements,
@@ -34,12 +35,13 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         arrangements: Arrangements::new(&teams),
         cedar_cases: cases.iter().map(CedarCase::of).collect(),
         cases,
+        teams,
     }
 });
 
 fn main() {
     let f = &*FIXTURE;
-    let compared = agreement::check_all(&f.arrangements, &f.cases);
+    let compared = agreement::check_all(&f.teams, &f.arrangements, &f.cases);
     eprintln!(
         "checked: interlock-core and both Cedar arrangements agree on {compared} proposals \
          ({} timed cases, levels {:?}; {} policies in the one Cedar set)",

@@ -9,14 +9,14 @@ use interlock_core::Level;
 use crate::Verdict;
 use crate::arrangements::Arrangements;
 use crate::cedar::CedarCase;
-use crate::fixtures::{self, Case};
+use crate::fixtures::{self, Case, Team};
 
-/// Checks the worked example against SPEC §4, then all arrangements against each other
-/// on the case list and the band-edge sweep. Panics on the first difference; returns how
+/// Checks the worked example against SPEC §4, then all arrangements (built from `teams`)
+/// against each other on the case list and on the band-edge sweep of `teams`. Panics on the first difference; returns how
 /// many proposals were compared.
-pub fn check_all(arrangements: &Arrangements, cases: &[Case]) -> usize {
+pub fn check_all(teams: &[Team], arrangements: &Arrangements, cases: &[Case]) -> usize {
     check_worked_example();
-    let sweep = fixtures::edge_sweep(&fixtures::teams());
+    let sweep = fixtures::edge_sweep(teams);
     for case in cases.iter().chain(&sweep) {
         check_case(arrangements, case);
     }

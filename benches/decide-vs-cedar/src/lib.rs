@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(RuleKind::Default.as_str(), DecidingRule::Default.as_str());
         assert_eq!(
             RuleKind::AdvisoryTag.as_str(),
-            DecidingRule::AdvisoryTag { tag: String::new() }.as_str()
+            DecidingRule::AdvisoryTag { tag: "".into() }.as_str()
         );
     }
 }

@@ -10,7 +10,7 @@ fn interlock_and_both_cedar_arrangements_agree_on_every_case_and_band_edge() {
     let teams = fixtures::teams();
     let cases = fixtures::cases(&teams);
     let arrangements = Arrangements::new(&teams);
-    let compared = agreement::check_all(&arrangements, &cases);
+    let compared = agreement::check_all(&teams, &arrangements, &cases);
     assert!(compared > cases.len());
 }
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::category::{Category, Level};
@@ -22,7 +24,7 @@ pub enum DecidingRule {
     /// A threshold override; `index` is its position in the category's bands.
     Threshold { index: usize, band: Band },
     /// An advisory tag on the action.
-    AdvisoryTag { tag: String },
+    AdvisoryTag { tag: Arc<str> },
 }
 
 impl DecidingRule {
@@ -111,36 +113,24 @@ impl RuleSet {
             time_bomb: (level == Level::TimeBomb).then(|| plan(&rules.time_bomb, duration)),
         };
 
-        if let Some(tag) = proposal
-            .tags
+        if let Some(tag) = self
+            .advisory_tags()
             .iter()
-            .find(|t| self.advisory_tags().iter().any(|a| a == *t))
+            .find(|a| proposal.tags.iter().any(|t| t.as_str() == &***a))
         {
-            return Ok(decision(
-                Level::Advisory,
-                DecidingRule::AdvisoryTag { tag: tag.clone() },
-                None,
-            ));
+            let rule = DecidingRule::AdvisoryTag { tag: tag.clone() };
+            return Ok(decision(Level::Advisory, rule, None));
         }
-        if !rules.thresholds.is_empty() {
-            let amount = proposal
+        let ranges = self.ranges(category);
+        if !ranges.is_empty() {
+            let minor = proposal
                 .amount
                 .ok_or(DecideError::AmountRequired { category })?
-                .amount();
-            if let Some((index, t)) = rules
-                .thresholds
-                .iter()
-                .enumerate()
-                .find(|(_, t)| t.band.contains(amount))
-            {
-                return Ok(decision(
-                    t.level,
-                    DecidingRule::Threshold {
-                        index,
-                        band: t.band,
-                    },
-                    t.duration,
-                ));
+                .minor_units();
+            if let Some(index) = ranges.iter().position(|r| r.contains(minor)) {
+                let t = &rules.thresholds[index];
+                let rule = DecidingRule::Threshold { index, band: t.band };
+                return Ok(decision(t.level, rule, t.duration));
             }
         }
         Ok(decision(rules.level, DecidingRule::Default, None))
@@ -204,7 +194,7 @@ impl Serialize for Decision {
                     &serde_json::json!({"index": index, "label": band.label(currency)}),
                 )?;
             }
-            DecidingRule::AdvisoryTag { tag } => st.serialize_field("tag", tag)?,
+            DecidingRule::AdvisoryTag { tag } => st.serialize_field("tag", &**tag)?,
             DecidingRule::Default => {}
         }
         if let Some(tb) = &self.time_bomb {

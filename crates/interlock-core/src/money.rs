@@ -186,19 +186,26 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, AmountErr
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
     amount: Decimal,
+    /// The amount in the currency's minor units (cents for USD): exact, because an amount
+    /// never has more decimals than its currency, and cheap to compare with band bounds.
+    minor: i64,
     currency: Currency,
 }
 
 impl Money {
     pub fn parse(amount: &str, currency: Currency) -> Result<Money, AmountError> {
-        Ok(Money {
-            amount: parse_amount(amount, currency)?,
-            currency,
-        })
+        let amount = parse_amount(amount, currency)?;
+        let minor = to_minor_units(amount, currency).ok_or_else(|| AmountError::TooLarge(amount.to_string()))?;
+        Ok(Money { amount, minor, currency })
     }
 
     pub fn amount(&self) -> Decimal {
         self.amount
+    }
+
+    /// The amount in minor units: `120.00` USD is `12000`.
+    pub fn minor_units(&self) -> i64 {
+        self.minor
     }
 
     pub fn currency(&self) -> Currency {
@@ -209,6 +216,14 @@ impl Money {
     pub fn amount_text(&self) -> String {
         format_amount(self.amount, self.currency)
     }
+}
+
+/// An amount with at most the currency's decimals, in minor units; `None` if it does not
+/// fit (never for amounts [`parse_amount`] accepted).
+pub(crate) fn to_minor_units(amount: Decimal, currency: Currency) -> Option<i64> {
+    use rust_decimal::prelude::ToPrimitive;
+    let scaled = amount.checked_mul(Decimal::from(10i64.checked_pow(currency.minor_units())?))?;
+    if scaled.fract().is_zero() { scaled.to_i64() } else { None }
 }
 
 /// Writes an amount with exactly the currency's number of decimals.
@@ -237,6 +252,9 @@ mod tests {
         let m = Money::parse("120.10", Currency::USD).unwrap();
         assert_eq!(m.amount(), Decimal::new(12010, 2));
         assert_eq!(m.to_string(), "120.10 USD");
+        assert_eq!(m.minor_units(), 12010);
+        assert_eq!(Money::parse("5000", cur("JPY")).unwrap().minor_units(), 5000);
+        assert_eq!(Money::parse("999999999999999.99", Currency::USD).unwrap().minor_units(), 99_999_999_999_999_999);
     }
 
     #[test]

@@ -75,7 +75,7 @@ fn a_legal_notice_tag_makes_any_amount_advisory() {
         assert_eq!(
             d.rule,
             DecidingRule::AdvisoryTag {
-                tag: "legal_notice".to_owned()
+                tag: "legal_notice".into()
             }
         );
     }

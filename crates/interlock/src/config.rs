@@ -27,6 +27,9 @@ pub struct Config {
     pub max_execution_attempts: u32,
     /// Timeout of one webhook call, in seconds.
     pub connector_timeout_seconds: u64,
+    /// How long a claimed job stays with a node before another may take it over, in
+    /// seconds (real time). A node that died loses its work after this long.
+    pub job_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             job_concurrency: 64,
             max_execution_attempts: 6,
             connector_timeout_seconds: 10,
+            job_lease_seconds: 60,
         }
     }
 }
@@ -70,6 +74,7 @@ impl Config {
             job_concurrency: self.job_concurrency.max(1),
             max_execution_attempts: self.max_execution_attempts.max(1),
             connector_timeout: std::time::Duration::from_secs(self.connector_timeout_seconds.max(1)),
+            job_lease: std::time::Duration::from_secs(self.job_lease_seconds.max(1)),
             ..interlock_server::ServerSettings::default()
         }
     }
@@ -105,6 +110,10 @@ max_execution_attempts = 6
 
 # Timeout of one webhook call, in seconds.
 connector_timeout_seconds = 10
+
+# How long a claimed job (an execution, a timer) stays with a node before another node,
+# or this one after a restart, may take it over. Keep it well above the webhook timeout.
+job_lease_seconds = 60
 "#;
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
-use std::cmp::Ordering;
-
 use rust_decimal::Decimal;
 
-use crate::money::{Currency, format_amount};
+use crate::money::{Currency, format_amount, to_minor_units};
 
 /// An amount band of a threshold override (SPEC §4). Amounts are never negative, so the
 /// open-below bands start at zero.
@@ -20,13 +18,6 @@ pub enum Band {
     Between { from: Decimal, to: Decimal },
 }
 
-/// One end of an interval: the value and whether the value itself is inside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct End {
-    value: Decimal,
-    inclusive: bool,
-}
-
 impl Band {
     pub fn contains(&self, amount: Decimal) -> bool {
         match *self {
@@ -38,60 +29,20 @@ impl Band {
         }
     }
 
-    fn lower(&self) -> End {
-        match *self {
-            Band::Below(_) | Band::AtMost(_) => End {
-                value: Decimal::ZERO,
-                inclusive: true,
-            },
-            Band::Above(x) => End {
-                value: x,
-                inclusive: false,
-            },
-            Band::AtLeast(x) | Band::Between { from: x, .. } => End {
-                value: x,
-                inclusive: true,
-            },
-        }
-    }
-
-    /// `None` is open above.
-    fn upper(&self) -> Option<End> {
-        match *self {
-            Band::Below(x) => Some(End {
-                value: x,
-                inclusive: false,
-            }),
-            Band::AtMost(x) | Band::Between { to: x, .. } => Some(End {
-                value: x,
-                inclusive: true,
-            }),
-            Band::Above(_) | Band::AtLeast(_) => None,
-        }
-    }
-
-    /// True when no amount (zero or more) falls in the band, e.g. `below 0` or `from 9 to 1`.
-    pub fn is_empty(&self) -> bool {
-        !interval_holds_something(self.lower(), self.upper())
-    }
-
-    /// True when some amount falls in both bands.
-    pub fn overlaps(&self, other: &Band) -> bool {
-        let lower = tighter_lower(self.lower(), other.lower());
-        let upper = match (self.upper(), other.upper()) {
-            (None, u) | (u, None) => u,
-            (Some(a), Some(b)) => Some(tighter_upper(a, b)),
+    /// The band as a closed range of minor units (cents for USD), `i64::MAX` when open
+    /// above. Amounts only exist in whole minor units, so `< 50.00` is `0..=4999`: bands
+    /// overlap exactly when some real amount in the currency falls in both, and deciding
+    /// compares integers. `None` if a bound has more decimals than the currency allows.
+    pub fn minor_range(&self, currency: Currency) -> Option<MinorRange> {
+        let m = |x: Decimal| to_minor_units(x, currency);
+        let (lo, hi) = match *self {
+            Band::Below(x) => (0, m(x)?.checked_sub(1)?),
+            Band::AtMost(x) => (0, m(x)?),
+            Band::Above(x) => (m(x)?.checked_add(1)?, i64::MAX),
+            Band::AtLeast(x) => (m(x)?, i64::MAX),
+            Band::Between { from, to } => (m(from)?, m(to)?),
         };
-        interval_holds_something(lower, upper)
-    }
-
-    /// The bounds named in the band, for checks that apply to each of them.
-    pub fn bounds(&self) -> impl Iterator<Item = Decimal> {
-        let (a, b) = match *self {
-            Band::Below(x) | Band::AtMost(x) | Band::Above(x) | Band::AtLeast(x) => (x, None),
-            Band::Between { from, to } => (from, Some(to)),
-        };
-        std::iter::once(a).chain(b)
+        Some(MinorRange { lo, hi })
     }
 
     /// Words for people: `< 50.00`, `50.00–500.00`, `>= 1000.00`.
@@ -107,36 +58,25 @@ impl Band {
     }
 }
 
-fn tighter_lower(a: End, b: End) -> End {
-    match a.value.cmp(&b.value) {
-        Ordering::Greater => a,
-        Ordering::Less => b,
-        Ordering::Equal => End {
-            value: a.value,
-            inclusive: a.inclusive && b.inclusive,
-        },
-    }
+/// A closed range of minor units, `lo..=hi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MinorRange {
+    pub lo: i64,
+    pub hi: i64,
 }
 
-fn tighter_upper(a: End, b: End) -> End {
-    match a.value.cmp(&b.value) {
-        Ordering::Less => a,
-        Ordering::Greater => b,
-        Ordering::Equal => End {
-            value: a.value,
-            inclusive: a.inclusive && b.inclusive,
-        },
+impl MinorRange {
+    pub fn contains(&self, minor: i64) -> bool {
+        self.lo <= minor && minor <= self.hi
     }
-}
 
-fn interval_holds_something(lower: End, upper: Option<End>) -> bool {
-    match upper {
-        None => true,
-        Some(upper) => match lower.value.cmp(&upper.value) {
-            Ordering::Less => true,
-            Ordering::Equal => lower.inclusive && upper.inclusive,
-            Ordering::Greater => false,
-        },
+    /// True when no amount falls in it, e.g. `below 0` or `from 9 to 1`.
+    pub fn is_empty(&self) -> bool {
+        self.lo > self.hi
+    }
+
+    pub fn overlaps(&self, other: &MinorRange) -> bool {
+        self.lo.max(other.lo) <= self.hi.min(other.hi)
     }
 }
 
@@ -148,49 +88,51 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn r(b: Band) -> MinorRange {
+        b.minor_range(Currency::USD).unwrap()
+    }
+
     #[test]
     fn touching_bands_overlap_only_when_both_include_the_point() {
-        assert!(!Band::Below(d("50")).overlaps(&Band::AtLeast(d("50"))));
-        assert!(Band::AtMost(d("50")).overlaps(&Band::AtLeast(d("50"))));
-        assert!(!Band::AtMost(d("500")).overlaps(&Band::Above(d("500"))));
-        assert!(
-            Band::Between {
-                from: d("50"),
-                to: d("500")
-            }
-            .overlaps(&Band::AtLeast(d("500")))
-        );
-        assert!(
-            !Band::Between {
-                from: d("50"),
-                to: d("500")
-            }
-            .overlaps(&Band::Above(d("500")))
-        );
+        assert!(!r(Band::Below(d("50"))).overlaps(&r(Band::AtLeast(d("50")))));
+        assert!(r(Band::AtMost(d("50"))).overlaps(&r(Band::AtLeast(d("50")))));
+        assert!(!r(Band::AtMost(d("500"))).overlaps(&r(Band::Above(d("500")))));
+        assert!(r(Band::Between { from: d("50"), to: d("500") }).overlaps(&r(Band::AtLeast(d("500")))));
+        assert!(!r(Band::Between { from: d("50"), to: d("500") }).overlaps(&r(Band::Above(d("500")))));
+    }
+
+    #[test]
+    fn bands_that_share_no_whole_cent_do_not_overlap() {
+        assert!(!r(Band::Below(d("24.99"))).overlaps(&r(Band::Above(d("24.98")))));
     }
 
     #[test]
     fn open_above_bands_always_overlap_each_other() {
-        assert!(Band::Above(d("1")).overlaps(&Band::AtLeast(d("1000"))));
+        assert!(r(Band::Above(d("1"))).overlaps(&r(Band::AtLeast(d("1000")))));
     }
 
     #[test]
     fn a_band_below_zero_or_reversed_holds_nothing() {
-        assert!(Band::Below(d("0")).is_empty());
-        assert!(
-            Band::Between {
-                from: d("9"),
-                to: d("1")
+        assert!(r(Band::Below(d("0"))).is_empty());
+        assert!(r(Band::Between { from: d("9"), to: d("1") }).is_empty());
+        assert!(!r(Band::AtMost(d("0"))).is_empty());
+        assert!(!r(Band::Between { from: d("5"), to: d("5") }).is_empty());
+    }
+
+    #[test]
+    fn minor_ranges_agree_with_decimal_membership() {
+        let bands = [
+            Band::Below(d("50")),
+            Band::AtMost(d("50")),
+            Band::Above(d("50")),
+            Band::AtLeast(d("50")),
+            Band::Between { from: d("49.99"), to: d("50.01") },
+        ];
+        for cents in 4990..5010 {
+            let amount = Decimal::new(cents, 2);
+            for b in bands {
+                assert_eq!(b.contains(amount), r(b).contains(cents), "{b:?} {amount}");
             }
-            .is_empty()
-        );
-        assert!(!Band::AtMost(d("0")).is_empty());
-        assert!(
-            !Band::Between {
-                from: d("5"),
-                to: d("5")
-            }
-            .is_empty()
-        );
+        }
     }
 }

@@ -191,7 +191,7 @@ impl RuleSet {
         RuleSetDoc {
             version: Some(self.version()),
             currency: Some(self.currency().code().to_owned()),
-            advisory_tags: Some(self.advisory_tags().to_vec()),
+            advisory_tags: Some(self.advisory_tags().iter().map(|t| t.to_string()).collect()),
             categories,
         }
     }

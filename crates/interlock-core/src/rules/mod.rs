@@ -8,8 +8,9 @@ mod validate;
 pub use validate::check_tag;
 
 use std::fmt;
+use std::sync::Arc;
 
-pub use band::Band;
+pub use band::{Band, MinorRange};
 pub use doc::{AmountText, BandDoc, CategoryDoc, DocStyle, RuleSetDoc, TimeBombDoc};
 
 use crate::category::{Category, Level};
@@ -82,8 +83,11 @@ impl Default for CategoryRules {
 pub struct RuleSet {
     version: u64,
     currency: Currency,
-    advisory_tags: Vec<String>,
+    /// Shared strings, so a decision names its tag without allocating.
+    advisory_tags: Vec<Arc<str>>,
     categories: [CategoryRules; 7],
+    /// Each category's bands as minor-unit ranges, in band order: what `decide` compares.
+    ranges: [Vec<MinorRange>; 7],
 }
 
 impl RuleSet {
@@ -92,8 +96,9 @@ impl RuleSet {
         RuleSet {
             version: 1,
             currency: Currency::USD,
-            advisory_tags: DEFAULT_ADVISORY_TAGS.map(str::to_owned).to_vec(),
+            advisory_tags: DEFAULT_ADVISORY_TAGS.map(Arc::from).to_vec(),
             categories: Default::default(),
+            ranges: Default::default(),
         }
     }
 
@@ -111,12 +116,17 @@ impl RuleSet {
         self.currency
     }
 
-    pub fn advisory_tags(&self) -> &[String] {
+    pub fn advisory_tags(&self) -> &[Arc<str>] {
         &self.advisory_tags
     }
 
     pub fn category(&self, category: Category) -> &CategoryRules {
         &self.categories[category.index()]
+    }
+
+    /// A category's bands as minor-unit ranges, index for index with its thresholds.
+    pub(crate) fn ranges(&self, category: Category) -> &[MinorRange] {
+        &self.ranges[category.index()]
     }
 
     /// The same rules, ignoring the version number: a save that changes nothing.

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::{
@@ -55,9 +57,17 @@ impl RuleSet {
         if !problems.0.is_empty() {
             return Err(RuleSetErrors(problems.0));
         }
+        let currency = currency.unwrap_or(Currency::USD);
+        for c in Category::ALL {
+            rule_set.ranges[c.index()] = rule_set.categories[c.index()]
+                .thresholds
+                .iter()
+                .map(|t| t.band.minor_range(currency).expect("validated bounds fit the currency"))
+                .collect();
+        }
         rule_set.version = doc.version.unwrap_or(1);
-        rule_set.currency = currency.unwrap_or(Currency::USD);
-        rule_set.advisory_tags = advisory_tags;
+        rule_set.currency = currency;
+        rule_set.advisory_tags = advisory_tags.into_iter().map(Arc::from).collect();
         Ok(rule_set)
     }
 }
@@ -129,12 +139,20 @@ fn check_category(
             category, i, &field, band_doc, currency, problems,
         ));
     }
-    // Overlaps are judged among the bands that are well formed on their own.
-    let label = |t: &Threshold| t.band.label(currency.unwrap_or(Currency::USD));
+    // Overlaps are judged among the bands that are well formed on their own, in whole
+    // minor units: two bands overlap when some amount of the currency falls in both.
+    // Without a valid currency there is nothing to judge them by (that problem is reported).
+    let Some(currency) = currency else {
+        rules.thresholds = bands.into_iter().flatten().collect();
+        return rules;
+    };
+    let label = |t: &Threshold| t.band.label(currency);
+    let range = |t: &Threshold| t.band.minor_range(currency);
     for (j, b) in bands.iter().enumerate() {
         for (i, a) in bands.iter().enumerate().take(j) {
             if let (Some(a), Some(b)) = (a, b)
-                && a.band.overlaps(&b.band)
+                && let (Some(ra), Some(rb)) = (range(a), range(b))
+                && ra.overlaps(&rb)
             {
                 problems.add(
                     format!("{base}.thresholds[{j}]"),
@@ -287,7 +305,8 @@ fn check_band(
     };
     let label_currency = currency.unwrap_or(Currency::USD);
     if let Some(band) = band
-        && band.is_empty()
+        && let Some(currency) = currency
+        && band.minor_range(currency).is_some_and(|r| r.is_empty())
     {
         let why = match band {
             Band::Between { from, to } if from > to => "its lower end is above its upper end",

@@ -184,3 +184,30 @@ async fn every_proposal_is_audited_with_its_decision() {
     assert_eq!(decided["actor"]["kind"], "system");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_event_stream_carries_changes_of_the_callers_own_actions_only() {
+    let s = TestServer::start().await;
+    let mut stream = s
+        .http
+        .get(format!("{}/v1/events", s.base))
+        .bearer_auth(&s.agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    // Another agent's proposal must not show up; ours must.
+    s.post("/v1/actions", &s.agent2, refund("130.00")).await;
+    let mine = s.propose_refund("120.00").await;
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(mine["id"].as_str().unwrap()) {
+        assert!(std::time::Instant::now() < deadline, "no event in: {seen}");
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk()).await.unwrap().unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: action"), "{seen}");
+    assert!(seen.contains("\"status\":\"armed\""), "{seen}");
+    assert_eq!(seen.matches("\"action_id\"").count(), 1, "another agent's action leaked: {seen}");
+    s.stop().await;
+}

@@ -119,6 +119,14 @@ async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Box<dyn FnOnc
     Ok(())
 }
 
+/// Writes a file only its owner can read: it holds keys.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -137,6 +145,9 @@ pub struct DemoArgs {
     pub listen: String,
     #[arg(long)]
     pub time_scale: Option<u32>,
+    /// Where to write `export …` lines with the URL and keys, for another shell.
+    #[arg(long, default_value = "interlock-demo.env")]
+    pub env_file: PathBuf,
 }
 
 const WORKED_EXAMPLE: &str = include_str!("../../../../examples/rules.json");
@@ -181,7 +192,14 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(refusal)?;
     let database = config.database_url.clone();
+    let env_file = args.env_file.clone();
     let banner = Box::new(move |url: &str| {
+        let support_key = agent_keys.iter().find(|(s, _)| *s == "support").map_or("", |(_, k)| k.as_str());
+        let sales_key = agent_keys.iter().find(|(s, _)| *s == "sales").map_or("", |(_, k)| k.as_str());
+        let exports = format!(
+            "export INTERLOCK_URL={url}\nexport ADMIN_KEY={}\nexport AGENT_KEY={support_key}\nexport SALES_AGENT_KEY={sales_key}\n",
+            admin_key.token
+        );
         println!("Interlock demo is running at {url}");
         println!("  database:          {database}");
         println!("  admin key:         {}", admin_key.token);
@@ -190,6 +208,10 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         }
         println!("Teams support and sales use the worked example: refunds under $50 run at once,");
         println!("$50-$500 arm a 24 h time bomb, above $500 wait for a person. Ctrl-C stops.");
+        match write_private(&env_file, &exports) {
+            Ok(()) => println!("  keys for your shell: source {}", env_file.display()),
+            Err(e) => eprintln!("could not write {}: {e}", env_file.display()),
+        }
     });
     run(config, store, Some(banner)).await
 }

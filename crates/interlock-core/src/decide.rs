@@ -129,7 +129,10 @@ impl RuleSet {
                 .minor_units();
             if let Some(index) = ranges.iter().position(|r| r.contains(minor)) {
                 let t = &rules.thresholds[index];
-                let rule = DecidingRule::Threshold { index, band: t.band };
+                let rule = DecidingRule::Threshold {
+                    index,
+                    band: t.band,
+                };
                 return Ok(decision(t.level, rule, t.duration));
             }
         }

@@ -195,8 +195,13 @@ pub struct Money {
 impl Money {
     pub fn parse(amount: &str, currency: Currency) -> Result<Money, AmountError> {
         let amount = parse_amount(amount, currency)?;
-        let minor = to_minor_units(amount, currency).ok_or_else(|| AmountError::TooLarge(amount.to_string()))?;
-        Ok(Money { amount, minor, currency })
+        let minor = to_minor_units(amount, currency)
+            .ok_or_else(|| AmountError::TooLarge(amount.to_string()))?;
+        Ok(Money {
+            amount,
+            minor,
+            currency,
+        })
     }
 
     pub fn amount(&self) -> Decimal {
@@ -223,7 +228,11 @@ impl Money {
 pub(crate) fn to_minor_units(amount: Decimal, currency: Currency) -> Option<i64> {
     use rust_decimal::prelude::ToPrimitive;
     let scaled = amount.checked_mul(Decimal::from(10i64.checked_pow(currency.minor_units())?))?;
-    if scaled.fract().is_zero() { scaled.to_i64() } else { None }
+    if scaled.fract().is_zero() {
+        scaled.to_i64()
+    } else {
+        None
+    }
 }
 
 /// Writes an amount with exactly the currency's number of decimals.
@@ -253,8 +262,16 @@ mod tests {
         assert_eq!(m.amount(), Decimal::new(12010, 2));
         assert_eq!(m.to_string(), "120.10 USD");
         assert_eq!(m.minor_units(), 12010);
-        assert_eq!(Money::parse("5000", cur("JPY")).unwrap().minor_units(), 5000);
-        assert_eq!(Money::parse("999999999999999.99", Currency::USD).unwrap().minor_units(), 99_999_999_999_999_999);
+        assert_eq!(
+            Money::parse("5000", cur("JPY")).unwrap().minor_units(),
+            5000
+        );
+        assert_eq!(
+            Money::parse("999999999999999.99", Currency::USD)
+                .unwrap()
+                .minor_units(),
+            99_999_999_999_999_999
+        );
     }
 
     #[test]

@@ -17,7 +17,10 @@ fn an_empty_document_is_the_conservative_default() {
     let r = RuleSet::from_json_str("{}").unwrap();
     assert!(r.same_rules_as(&RuleSet::conservative()));
     let tags: Vec<&str> = r.advisory_tags().iter().map(|t| &**t).collect();
-    assert_eq!(tags, ["legal_notice", "pricing_commitment", "contract_change"]);
+    assert_eq!(
+        tags,
+        ["legal_notice", "pricing_commitment", "contract_change"]
+    );
     for c in interlock_core::Category::ALL {
         let rules = r.category(c);
         assert_eq!(rules.level, Level::HumanApproval);

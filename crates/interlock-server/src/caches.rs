@@ -12,13 +12,20 @@ use uuid::Uuid;
 
 const FRESH_FOR: Duration = Duration::from_secs(1);
 
+/// A team's rules and when they were read.
+type Fetched = (Instant, Arc<RuleSet>);
+
 #[derive(Debug, Clone, Default)]
 pub struct RulesCache {
-    entries: Arc<Mutex<HashMap<Uuid, (Instant, Arc<RuleSet>)>>>,
+    entries: Arc<Mutex<HashMap<Uuid, Fetched>>>,
 }
 
 impl RulesCache {
-    pub async fn current(&self, store: &Arc<dyn Store>, team_id: Uuid) -> interlock_store::Result<Arc<RuleSet>> {
+    pub async fn current(
+        &self,
+        store: &Arc<dyn Store>,
+        team_id: Uuid,
+    ) -> interlock_store::Result<Arc<RuleSet>> {
         if let Some((at, rules)) = self.lock().get(&team_id)
             && at.elapsed() < FRESH_FOR
         {
@@ -30,10 +37,11 @@ impl RulesCache {
     }
 
     pub fn put(&self, team_id: Uuid, rules: RuleSet) {
-        self.lock().insert(team_id, (Instant::now(), Arc::new(rules)));
+        self.lock()
+            .insert(team_id, (Instant::now(), Arc::new(rules)));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Instant, Arc<RuleSet>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Fetched>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -45,7 +53,11 @@ pub struct TeamCache {
 }
 
 impl TeamCache {
-    pub async fn by_id(&self, store: &Arc<dyn Store>, id: Uuid) -> interlock_store::Result<Option<Team>> {
+    pub async fn by_id(
+        &self,
+        store: &Arc<dyn Store>,
+        id: Uuid,
+    ) -> interlock_store::Result<Option<Team>> {
         if let Some(t) = self.lock().get(&id) {
             return Ok(Some(t.clone()));
         }
@@ -56,7 +68,11 @@ impl TeamCache {
         Ok(team)
     }
 
-    pub async fn by_slug(&self, store: &Arc<dyn Store>, slug: &str) -> interlock_store::Result<Option<Team>> {
+    pub async fn by_slug(
+        &self,
+        store: &Arc<dyn Store>,
+        slug: &str,
+    ) -> interlock_store::Result<Option<Team>> {
         if let Some(t) = self.lock().values().find(|t| t.slug == slug) {
             return Ok(Some(t.clone()));
         }
@@ -69,7 +85,10 @@ impl TeamCache {
 
     /// The slug of a team id, for views; falls back to the id if the team vanished.
     pub async fn slug(&self, store: &Arc<dyn Store>, id: Uuid) -> interlock_store::Result<String> {
-        Ok(self.by_id(store, id).await?.map_or_else(|| id.to_string(), |t| t.slug))
+        Ok(self
+            .by_id(store, id)
+            .await?
+            .map_or_else(|| id.to_string(), |t| t.slug))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Team>> {

@@ -40,7 +40,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -56,7 +60,11 @@ impl ApiError {
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail.to_string())
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            detail.to_string(),
+        )
     }
 }
 
@@ -64,15 +72,22 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::Duplicate(what) => ApiError::conflict("already_exists", format!("{what} already exists")),
+            StoreError::Duplicate(what) => {
+                ApiError::conflict("already_exists", format!("{what} already exists"))
+            }
             StoreError::StaleRules { expected, current } => ApiError::conflict(
                 "rules_changed",
-                format!("the rules changed meanwhile: expected version {expected}, now {current}; reload and retry"),
+                format!(
+                    "the rules changed meanwhile: expected version {expected}, now {current}; reload and retry"
+                ),
             ),
             // Callers that can show the current action handle Conflict themselves.
             StoreError::Conflict(a) => ApiError::conflict(
                 "version_conflict",
-                format!("the action changed concurrently; it is now {} at version {}", a.status, a.version),
+                format!(
+                    "the action changed concurrently; it is now {} at version {}",
+                    a.status, a.version
+                ),
             ),
             StoreError::Corrupt(_) | StoreError::Backend(_) => ApiError::internal(e),
         }
@@ -93,8 +108,10 @@ impl IntoResponse for ApiError {
         }
         let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert(
+                "www-authenticate",
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         resp
     }

@@ -41,7 +41,11 @@ pub fn build_state(
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     Ok(AppState {
-        committer: service::commit::Committer::start(store.clone(), settings.max_commit_batch, commit_workers),
+        committer: service::commit::Committer::start(
+            store.clone(),
+            settings.max_commit_batch,
+            commit_workers,
+        ),
         store,
         clock,
         settings: Arc::new(settings),

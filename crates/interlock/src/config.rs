@@ -53,7 +53,11 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            anyhow::ensure!(path.exists(), "the config file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "the config file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file(path));
         }
         let config: Config = figment
@@ -73,7 +77,9 @@ impl Config {
             node: self.node.clone(),
             job_concurrency: self.job_concurrency.max(1),
             max_execution_attempts: self.max_execution_attempts.max(1),
-            connector_timeout: std::time::Duration::from_secs(self.connector_timeout_seconds.max(1)),
+            connector_timeout: std::time::Duration::from_secs(
+                self.connector_timeout_seconds.max(1),
+            ),
             job_lease: std::time::Duration::from_secs(self.job_lease_seconds.max(1)),
             ..interlock_server::ServerSettings::default()
         }

@@ -13,7 +13,11 @@ use commands::rules::RulesCommand;
 use commands::serve::{DemoArgs, ServeArgs};
 
 #[derive(Debug, Parser)]
-#[command(name = "interlock", version, about = "The safety catch between AI agents and the outside world")]
+#[command(
+    name = "interlock",
+    version,
+    about = "The safety catch between AI agents and the outside world"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,7 +73,10 @@ impl Refusal {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -97,8 +97,20 @@ mod tests {
         assert!(!r(Band::Below(d("50"))).overlaps(&r(Band::AtLeast(d("50")))));
         assert!(r(Band::AtMost(d("50"))).overlaps(&r(Band::AtLeast(d("50")))));
         assert!(!r(Band::AtMost(d("500"))).overlaps(&r(Band::Above(d("500")))));
-        assert!(r(Band::Between { from: d("50"), to: d("500") }).overlaps(&r(Band::AtLeast(d("500")))));
-        assert!(!r(Band::Between { from: d("50"), to: d("500") }).overlaps(&r(Band::Above(d("500")))));
+        assert!(
+            r(Band::Between {
+                from: d("50"),
+                to: d("500")
+            })
+            .overlaps(&r(Band::AtLeast(d("500"))))
+        );
+        assert!(
+            !r(Band::Between {
+                from: d("50"),
+                to: d("500")
+            })
+            .overlaps(&r(Band::Above(d("500"))))
+        );
     }
 
     #[test]
@@ -114,9 +126,21 @@ mod tests {
     #[test]
     fn a_band_below_zero_or_reversed_holds_nothing() {
         assert!(r(Band::Below(d("0"))).is_empty());
-        assert!(r(Band::Between { from: d("9"), to: d("1") }).is_empty());
+        assert!(
+            r(Band::Between {
+                from: d("9"),
+                to: d("1")
+            })
+            .is_empty()
+        );
         assert!(!r(Band::AtMost(d("0"))).is_empty());
-        assert!(!r(Band::Between { from: d("5"), to: d("5") }).is_empty());
+        assert!(
+            !r(Band::Between {
+                from: d("5"),
+                to: d("5")
+            })
+            .is_empty()
+        );
     }
 
     #[test]
@@ -126,7 +150,10 @@ mod tests {
             Band::AtMost(d("50")),
             Band::Above(d("50")),
             Band::AtLeast(d("50")),
-            Band::Between { from: d("49.99"), to: d("50.01") },
+            Band::Between {
+                from: d("49.99"),
+                to: d("50.01"),
+            },
         ];
         for cents in 4990..5010 {
             let amount = Decimal::new(cents, 2);

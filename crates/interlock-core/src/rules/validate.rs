@@ -62,7 +62,11 @@ impl RuleSet {
             rule_set.ranges[c.index()] = rule_set.categories[c.index()]
                 .thresholds
                 .iter()
-                .map(|t| t.band.minor_range(currency).expect("validated bounds fit the currency"))
+                .map(|t| {
+                    t.band
+                        .minor_range(currency)
+                        .expect("validated bounds fit the currency")
+                })
                 .collect();
         }
         rule_set.version = doc.version.unwrap_or(1);

@@ -53,17 +53,35 @@ pub async fn propose(
             .by_id(&state.store, team_id)
             .await?
             .ok_or_else(|| ApiError::not_found("team"))?,
-        (None, None) => return Err(ApiError::unprocessable("team_required", "name the `team` to propose for")),
+        (None, None) => {
+            return Err(ApiError::unprocessable(
+                "team_required",
+                "name the `team` to propose for",
+            ));
+        }
     };
     if !principal.can(Permission::Propose, Some(team.id)) {
-        return Err(ApiError::forbidden("forbidden", "your role may not propose actions"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "your role may not propose actions",
+        ));
     }
     if body.after.is_some() {
-        return Err(ApiError::unprocessable("invalid_field", "`after` belongs to plan steps (POST /v1/plans)"));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "`after` belongs to plan steps (POST /v1/plans)",
+        ));
     }
     let rules = state.rules.current(&state.store, team.id).await?;
     let valid = proposals::validate(&body, rules.currency())?;
-    let new = proposals::build(&team, &rules, valid, &principal.actor, state.clock.now(), None)?;
+    let new = proposals::build(
+        &team,
+        &rules,
+        valid,
+        &principal.actor,
+        state.clock.now(),
+        None,
+    )?;
     let has_due_work = !new.jobs.is_empty();
     let level = new.action.level;
     match state.committer.submit(new).await? {
@@ -116,20 +134,39 @@ pub async fn list(
         ..ActionFilter::default()
     };
     if let Some(slug) = &q.team {
-        filter.team_id = Some(team_for(&state, &principal, slug, Permission::ReadActions).await?.id);
+        filter.team_id = Some(
+            team_for(&state, &principal, slug, Permission::ReadActions)
+                .await?
+                .id,
+        );
     }
     if principal.is_agent() {
         filter.proposed_by = Some(principal.actor.clone());
     }
     if let Some(statuses) = &q.status {
         for s in statuses.split(',') {
-            filter.statuses.push(s.parse::<Status>().map_err(bad_query)?);
+            filter
+                .statuses
+                .push(s.parse::<Status>().map_err(bad_query)?);
         }
     }
-    filter.category = q.category.as_deref().map(str::parse::<Category>).transpose().map_err(bad_query)?;
-    filter.level = q.level.as_deref().map(str::parse::<Level>).transpose().map_err(bad_query)?;
+    filter.category = q
+        .category
+        .as_deref()
+        .map(str::parse::<Category>)
+        .transpose()
+        .map_err(bad_query)?;
+    filter.level = q
+        .level
+        .as_deref()
+        .map(str::parse::<Level>)
+        .transpose()
+        .map_err(bad_query)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let page = state.store.list_actions(&filter, q.cursor.as_deref(), limit).await?;
+    let page = state
+        .store
+        .list_actions(&filter, q.cursor.as_deref(), limit)
+        .await?;
     Ok(Json(ActionList {
         actions: ActionView::load_all(&state, &page.items).await?,
         next_cursor: page.next_cursor,
@@ -216,7 +253,12 @@ pub struct NoteBody {
     pub comment: Option<String>,
 }
 
-async fn respond(state: &AppState, principal: &Principal, id: &str, cmd: Command) -> ApiResult<Json<ActionView>> {
+async fn respond(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    cmd: Command,
+) -> ApiResult<Json<ActionView>> {
     let record = act(state, principal, id, cmd).await?;
     Ok(Json(ActionView::load(state, &record).await?))
 }
@@ -231,7 +273,11 @@ pub async fn approve(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ApproveBody>,
 ) -> ApiResult<Json<ActionView>> {
-    let cmd = Command::Approve { expected_version: b.expected_version, edits: b.edits, comment: b.comment };
+    let cmd = Command::Approve {
+        expected_version: b.expected_version,
+        edits: b.edits,
+        comment: b.comment,
+    };
     respond(&state, &principal, &id, cmd).await
 }
 
@@ -244,7 +290,16 @@ pub async fn hold(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> ApiResult<Json<ActionView>> {
-    respond(&state, &principal, &id, Command::Hold { expected_version: b.expected_version, reason: b.reason }).await
+    respond(
+        &state,
+        &principal,
+        &id,
+        Command::Hold {
+            expected_version: b.expected_version,
+            reason: b.reason,
+        },
+    )
+    .await
 }
 
 /// Reject: cancel for good; the reason goes back to the agent.
@@ -256,7 +311,16 @@ pub async fn reject(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> ApiResult<Json<ActionView>> {
-    respond(&state, &principal, &id, Command::Reject { expected_version: b.expected_version, reason: b.reason }).await
+    respond(
+        &state,
+        &principal,
+        &id,
+        Command::Reject {
+            expected_version: b.expected_version,
+            reason: b.reason,
+        },
+    )
+    .await
 }
 
 /// Withdraw: the proposing agent takes back an undecided action.
@@ -268,7 +332,13 @@ pub async fn withdraw(
     Path(id): Path<String>,
     OptionalJson(b): OptionalJson<NoteBody>,
 ) -> ApiResult<Json<ActionView>> {
-    respond(&state, &principal, &id, Command::Withdraw { reason: b.reason }).await
+    respond(
+        &state,
+        &principal,
+        &id,
+        Command::Withdraw { reason: b.reason },
+    )
+    .await
 }
 
 /// Retry a failed execution.
@@ -280,7 +350,13 @@ pub async fn retry(
     Path(id): Path<String>,
     OptionalJson(b): OptionalJson<NoteBody>,
 ) -> ApiResult<Json<ActionView>> {
-    respond(&state, &principal, &id, Command::Retry { comment: b.comment }).await
+    respond(
+        &state,
+        &principal,
+        &id,
+        Command::Retry { comment: b.comment },
+    )
+    .await
 }
 
 /// Dismiss an advisory recommendation (set aside, or done by hand: say so in `comment`).
@@ -292,5 +368,11 @@ pub async fn dismiss(
     Path(id): Path<String>,
     OptionalJson(b): OptionalJson<NoteBody>,
 ) -> ApiResult<Json<ActionView>> {
-    respond(&state, &principal, &id, Command::Dismiss { comment: b.comment }).await
+    respond(
+        &state,
+        &principal,
+        &id,
+        Command::Dismiss { comment: b.comment },
+    )
+    .await
 }

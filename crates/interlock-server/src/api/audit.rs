@@ -19,7 +19,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search)).routes(routes!(export))
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(export))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -47,7 +49,11 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-async fn filter_for(state: &AppState, principal: &Principal, q: &AuditQuery) -> ApiResult<AuditFilter> {
+async fn filter_for(
+    state: &AppState,
+    principal: &Principal,
+    q: &AuditQuery,
+) -> ApiResult<AuditFilter> {
     let mut filter = AuditFilter {
         visible_teams: principal.visible_teams(),
         subject: q.action.clone(),
@@ -58,7 +64,13 @@ async fn filter_for(state: &AppState, principal: &Principal, q: &AuditQuery) -> 
         ..AuditFilter::default()
     };
     match &q.team {
-        Some(slug) => filter.team_id = Some(team_for(state, principal, slug, Permission::ReadAudit).await?.id),
+        Some(slug) => {
+            filter.team_id = Some(
+                team_for(state, principal, slug, Permission::ReadAudit)
+                    .await?
+                    .id,
+            )
+        }
         None if !principal.can(Permission::ReadAudit, None) => {
             // Without deployment-wide rights, the team must be named and readable.
             let readable = principal
@@ -67,7 +79,10 @@ async fn filter_for(state: &AppState, principal: &Principal, q: &AuditQuery) -> 
                 .into_iter()
                 .any(|t| principal.can(Permission::ReadAudit, Some(t)));
             if !readable {
-                return Err(ApiError::forbidden("forbidden", "your role may not read the audit trail"));
+                return Err(ApiError::forbidden(
+                    "forbidden",
+                    "your role may not read the audit trail",
+                ));
             }
         }
         None => {}
@@ -77,14 +92,28 @@ async fn filter_for(state: &AppState, principal: &Principal, q: &AuditQuery) -> 
 
 /// Search the audit trail, newest first.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = AuditPage)))]
-pub async fn search(State(state): State<AppState>, principal: Principal, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+pub async fn search(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
     let filter = filter_for(&state, &principal, &q).await?;
-    let page = state.store.search_audit(&filter, q.cursor.as_deref(), q.limit.unwrap_or(100).clamp(1, 500)).await?;
+    let page = state
+        .store
+        .search_audit(
+            &filter,
+            q.cursor.as_deref(),
+            q.limit.unwrap_or(100).clamp(1, 500),
+        )
+        .await?;
     let mut entries = Vec::with_capacity(page.items.len());
     for e in &page.items {
         entries.push(AuditView::load(&state, e).await?);
     }
-    Ok(Json(AuditPage { entries, next_cursor: page.next_cursor }))
+    Ok(Json(AuditPage {
+        entries,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// At most this many entries per export; narrow the time range for more.
@@ -93,17 +122,29 @@ const MAX_EXPORT: usize = 1_000_000;
 /// Export matching entries as JSON lines or CSV, oldest first.
 #[utoipa::path(get, path = "/v1/audit/export", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "JSON lines or CSV", body = String)))]
-pub async fn export(State(state): State<AppState>, principal: Principal, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Response> {
     let csv = match q.format.as_deref() {
         None | Some("jsonl") => false,
         Some("csv") => true,
-        Some(other) => return Err(ApiError::bad_request("invalid_query", format!("unknown format `{other}`; use jsonl or csv"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("unknown format `{other}`; use jsonl or csv"),
+            ));
+        }
     };
     let filter = filter_for(&state, &principal, &q).await?;
     let mut entries = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = state.store.search_audit(&filter, cursor.as_deref(), 500).await?;
+        let page = state
+            .store
+            .search_audit(&filter, cursor.as_deref(), 500)
+            .await?;
         entries.extend(page.items);
         cursor = page.next_cursor;
         if cursor.is_none() || entries.len() >= MAX_EXPORT {
@@ -125,18 +166,26 @@ pub async fn export(State(state): State<AppState>, principal: Principal, ApiQuer
             out.push('\n');
         }
     }
-    let (mime, ext) = if csv { ("text/csv; charset=utf-8", "csv") } else { ("application/x-ndjson", "jsonl") };
+    let (mime, ext) = if csv {
+        ("text/csv; charset=utf-8", "csv")
+    } else {
+        ("application/x-ndjson", "jsonl")
+    };
     Ok((
         [
             (header::CONTENT_TYPE, mime.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"interlock-audit.{ext}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"interlock-audit.{ext}\""),
+            ),
         ],
         Body::from(out),
     )
         .into_response())
 }
 
-pub const CSV_HEADER: &str = "id,chain,seq,at,team,actor_kind,actor_id,subject,type,data,prev_hash,hash\n";
+pub const CSV_HEADER: &str =
+    "id,chain,seq,at,team,actor_kind,actor_id,subject,type,data,prev_hash,hash\n";
 
 /// One CSV row; fields quoted and inner quotes doubled (RFC 4180).
 pub fn csv_line(v: &AuditView) -> String {

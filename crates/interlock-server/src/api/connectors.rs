@@ -18,7 +18,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_connectors)).routes(routes!(put_connector))
+    OpenApiRouter::new()
+        .routes(routes!(list_connectors))
+        .routes(routes!(put_connector))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,8 +59,17 @@ fn view(category: Category, c: &ConnectorConfig) -> ConnectorView {
 }
 
 pub fn check_url(url: &str) -> ApiResult<()> {
-    let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048 && !url.contains(char::is_whitespace);
-    if ok { Ok(()) } else { Err(ApiError::unprocessable("invalid_field", "`url` must be an http(s) URL")) }
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 2048
+        && !url.contains(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_field",
+            "`url` must be an http(s) URL",
+        ))
+    }
 }
 
 /// Set the connector of one category.
@@ -74,20 +85,38 @@ pub async fn put_connector(
     let team = team_for(&state, &principal, &team, Permission::ManageConnectors).await?;
     let category: Category = category
         .parse()
-        .map_err(|e: interlock_core::ParseNameError| ApiError::unprocessable("unknown_category", e.to_string()))?;
+        .map_err(|e: interlock_core::ParseNameError| {
+            ApiError::unprocessable("unknown_category", e.to_string())
+        })?;
     let config = match (body.kind.as_str(), body.url, body.secret) {
         ("log", None, None) => ConnectorConfig::Log,
         ("webhook", Some(url), Some(secret)) => {
             check_url(&url)?;
             if !(16..=256).contains(&secret.len()) {
-                return Err(ApiError::unprocessable("invalid_field", "`secret` is 16 to 256 characters"));
+                return Err(ApiError::unprocessable(
+                    "invalid_field",
+                    "`secret` is 16 to 256 characters",
+                ));
             }
             ConnectorConfig::Webhook { url, secret }
         }
-        ("webhook", _, _) => return Err(ApiError::unprocessable("invalid_field", "a webhook connector needs `url` and `secret`")),
-        ("log", _, _) => return Err(ApiError::unprocessable("invalid_field", "the log connector takes no `url` or `secret`")),
+        ("webhook", _, _) => {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "a webhook connector needs `url` and `secret`",
+            ));
+        }
+        ("log", _, _) => {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "the log connector takes no `url` or `secret`",
+            ));
+        }
         (other, _, _) => {
-            return Err(ApiError::unprocessable("unknown_connector", format!("unknown connector kind `{other}`; use log or webhook")));
+            return Err(ApiError::unprocessable(
+                "unknown_connector",
+                format!("unknown connector kind `{other}`; use log or webhook"),
+            ));
         }
     };
     let shown = view(category, &config);
@@ -98,7 +127,10 @@ pub async fn put_connector(
         event: "connector.changed".to_owned(),
         data: json!({"category": category, "kind": shown.kind, "url": shown.url}),
     };
-    state.store.set_connector(team.id, category, config, state.clock.now(), audit).await?;
+    state
+        .store
+        .set_connector(team.id, category, config, state.clock.now(), audit)
+        .await?;
     Ok(Json(shown))
 }
 
@@ -116,7 +148,10 @@ pub async fn list_connectors(
         Category::ALL
             .into_iter()
             .map(|c| {
-                let config = set.iter().find(|(cat, _)| *cat == c).map_or(ConnectorConfig::Log, |(_, cfg)| cfg.clone());
+                let config = set
+                    .iter()
+                    .find(|(cat, _)| *cat == c)
+                    .map_or(ConnectorConfig::Log, |(_, cfg)| cfg.clone());
                 view(c, &config)
             })
             .collect(),

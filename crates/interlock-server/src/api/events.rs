@@ -22,7 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// `version`); read the action for details. `resync` means events were missed.
 #[utoipa::path(get, path = "/v1/events", tag = "events",
     responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String)))]
-pub async fn events(State(state): State<AppState>, principal: Principal) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn events(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
         let principal = principal.clone();
         async move {
@@ -30,11 +33,16 @@ pub async fn events(State(state): State<AppState>, principal: Principal) -> Sse<
                 Ok(ev) => {
                     let visible = principal.can(Permission::ReadActions, Some(ev.team_id))
                         && (!principal.is_agent() || ev.proposed_by == principal.actor.id);
-                    visible.then(|| Ok(Event::default().event("action").json_data(&ev).unwrap_or_default()))
+                    visible.then(|| {
+                        Ok(Event::default()
+                            .event("action")
+                            .json_data(&ev)
+                            .unwrap_or_default())
+                    })
                 }
-                Err(BroadcastStreamRecvError::Lagged(n)) => {
-                    Some(Ok(Event::default().event("resync").data(format!("{n} events were missed"))))
-                }
+                Err(BroadcastStreamRecvError::Lagged(n)) => Some(Ok(Event::default()
+                    .event("resync")
+                    .data(format!("{n} events were missed")))),
             }
         }
     });

@@ -42,8 +42,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request("malformed_json", e.body_text())),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::unprocessable("invalid_body", e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ApiError::bad_request("malformed_json", e.body_text()))
+            }
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::unprocessable("invalid_body", e.body_text()))
+            }
             Err(e) => Err(ApiError::bad_request("malformed_json", e.body_text())),
         }
     }
@@ -97,7 +101,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 /// Finds a team by slug for a principal: 404 if they may not see it, 403 if they see it
 /// but may not do `permission` there.
-pub async fn team_for(state: &AppState, principal: &Principal, slug: &str, permission: Permission) -> ApiResult<Team> {
+pub async fn team_for(
+    state: &AppState,
+    principal: &Principal,
+    slug: &str,
+    permission: Permission,
+) -> ApiResult<Team> {
     let team = state
         .teams
         .by_slug(&state.store, slug)
@@ -105,16 +114,19 @@ pub async fn team_for(state: &AppState, principal: &Principal, slug: &str, permi
         .filter(|t| principal.sees_team(t.id))
         .ok_or_else(|| ApiError::not_found("team"))?;
     if !principal.can(permission, Some(team.id)) {
-        return Err(ApiError::forbidden("forbidden", "your role may not do this for this team"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "your role may not do this for this team",
+        ));
     }
     Ok(team)
 }
 
 /// Parses a duration query value such as `30s` or `2m`.
 pub fn parse_wait(text: &str, max: std::time::Duration) -> ApiResult<std::time::Duration> {
-    let span: interlock_core::Span = text
-        .parse()
-        .map_err(|e: interlock_core::SpanError| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let span: interlock_core::Span = text.parse().map_err(|e: interlock_core::SpanError| {
+        ApiError::bad_request("invalid_query", e.to_string())
+    })?;
     Ok(std::time::Duration::from_secs(u64::from(span.seconds())).min(max))
 }
 

@@ -18,14 +18,19 @@ use crate::service::admin;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_key, list_keys)).routes(routes!(revoke_key))
+    OpenApiRouter::new()
+        .routes(routes!(create_key, list_keys))
+        .routes(routes!(revoke_key))
 }
 
 fn require(principal: &Principal) -> ApiResult<()> {
     if principal.can(Permission::ManageKeys, None) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("forbidden", "only admins and owners manage keys"))
+        Err(ApiError::forbidden(
+            "forbidden",
+            "only admins and owners manage keys",
+        ))
     }
 }
 
@@ -59,7 +64,12 @@ pub async fn create_key(
     require(&principal)?;
     let kind = match KeyKind::parse(&body.kind) {
         Some(k @ (KeyKind::Agent | KeyKind::Admin)) => k,
-        _ => return Err(ApiError::unprocessable("invalid_field", "`kind` is `agent` or `admin`")),
+        _ => {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "`kind` is `agent` or `admin`",
+            ));
+        }
     };
     let team = match &body.team {
         Some(slug) => Some(team_for(&state, &principal, slug, Permission::ManageKeys).await?),
@@ -76,12 +86,21 @@ pub async fn create_key(
     )
     .await?;
     let key = KeyView::load(&state, &created.record).await?;
-    Ok((StatusCode::CREATED, Json(CreatedKeyView { key, secret: created.token })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKeyView {
+            key,
+            secret: created.token,
+        }),
+    ))
 }
 
 /// Every key, without secrets.
 #[utoipa::path(get, path = "/v1/keys", tag = "keys", responses((status = 200, body = Vec<KeyView>)))]
-pub async fn list_keys(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<KeyView>>> {
+pub async fn list_keys(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<KeyView>>> {
     require(&principal)?;
     let mut out = Vec::new();
     for k in state.store.list_keys().await? {
@@ -93,8 +112,18 @@ pub async fn list_keys(State(state): State<AppState>, principal: Principal) -> A
 /// Revoke a key: it stops working at once.
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "keys", params(("id" = String, Path)),
     responses((status = 200, body = KeyView), (status = 404, body = ErrorBody)))]
-pub async fn revoke_key(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Json<KeyView>> {
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<KeyView>> {
     require(&principal)?;
-    let record = admin::revoke_key(state.store.as_ref(), &id, &principal.actor, state.clock.now()).await?;
+    let record = admin::revoke_key(
+        state.store.as_ref(),
+        &id,
+        &principal.actor,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(KeyView::load(&state, &record).await?))
 }

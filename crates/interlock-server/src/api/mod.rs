@@ -46,12 +46,20 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
             .headers()
             .get(axum::http::header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() == b"0")
-            || (req.headers().get(axum::http::header::CONTENT_LENGTH).is_none()
-                && req.headers().get(axum::http::header::TRANSFER_ENCODING).is_none());
+            || (req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .is_none()
+                && req
+                    .headers()
+                    .get(axum::http::header::TRANSFER_ENCODING)
+                    .is_none());
         if empty {
             return Ok(OptionalJson(T::default()));
         }
-        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(v))
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| OptionalJson(v))
     }
 }
 
@@ -74,7 +82,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 

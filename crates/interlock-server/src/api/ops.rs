@@ -32,7 +32,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "database unavailable"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "database unavailable"})),
+            )
+                .into_response()
         }
     }
 }
@@ -42,7 +46,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics_text(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(handle) => (
-            [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
             handle.render(),
         )
             .into_response(),

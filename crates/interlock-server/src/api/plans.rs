@@ -22,7 +22,9 @@ use crate::state::AppState;
 pub const MAX_STEPS: usize = 50;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(propose_plan)).routes(routes!(get_plan))
+    OpenApiRouter::new()
+        .routes(routes!(propose_plan))
+        .routes(routes!(get_plan))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,17 +59,35 @@ pub async fn propose_plan(
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
     let team = match (&body.team, principal.agent_team()) {
         (Some(slug), _) => team_for(&state, &principal, slug, Permission::Propose).await?,
-        (None, Some(id)) => state.teams.by_id(&state.store, id).await?.ok_or_else(|| ApiError::not_found("team"))?,
-        (None, None) => return Err(ApiError::unprocessable("team_required", "name the `team` to propose for")),
+        (None, Some(id)) => state
+            .teams
+            .by_id(&state.store, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("team"))?,
+        (None, None) => {
+            return Err(ApiError::unprocessable(
+                "team_required",
+                "name the `team` to propose for",
+            ));
+        }
     };
     if !principal.can(Permission::Propose, Some(team.id)) {
-        return Err(ApiError::forbidden("forbidden", "your role may not propose plans"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "your role may not propose plans",
+        ));
     }
     if body.steps.is_empty() || body.steps.len() > MAX_STEPS {
-        return Err(ApiError::unprocessable("invalid_field", format!("a plan has 1 to {MAX_STEPS} steps")));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!("a plan has 1 to {MAX_STEPS} steps"),
+        ));
     }
     if body.summary.chars().count() > proposals::MAX_RATIONALE {
-        return Err(ApiError::unprocessable("invalid_field", "`summary` is too long"));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "`summary` is too long",
+        ));
     }
     let rules = state.rules.current(&state.store, team.id).await?;
     let now = state.clock.now();
@@ -75,12 +95,21 @@ pub async fn propose_plan(
     let mut ids: Vec<Uuid> = Vec::new();
     let mut steps = Vec::new();
     for (i, step) in body.steps.iter().enumerate() {
-        let located = |e: ApiError| ApiError { message: format!("step {i}: {}", e.message), ..e };
+        let located = |e: ApiError| ApiError {
+            message: format!("step {i}: {}", e.message),
+            ..e
+        };
         if step.team.as_ref().is_some_and(|t| *t != team.slug) {
-            return Err(located(ApiError::unprocessable("invalid_field", "all steps belong to the plan's team")));
+            return Err(located(ApiError::unprocessable(
+                "invalid_field",
+                "all steps belong to the plan's team",
+            )));
         }
         if step.idempotency_key.is_some() {
-            return Err(located(ApiError::unprocessable("invalid_field", "plan steps take no idempotency_key")));
+            return Err(located(ApiError::unprocessable(
+                "invalid_field",
+                "plan steps take no idempotency_key",
+            )));
         }
         let after = step.after.clone().unwrap_or_default();
         if let Some(bad) = after.iter().find(|&&j| j >= i) {
@@ -95,8 +124,13 @@ pub async fn propose_plan(
         }
         let mut deps: Vec<Uuid> = after.iter().map(|&j| ids[j]).collect();
         deps.dedup();
-        let place = PlanPlace { plan_id, step: i as u32, after: deps };
-        let new = proposals::build(&team, &rules, valid, &principal.actor, now, Some(place)).map_err(located)?;
+        let place = PlanPlace {
+            plan_id,
+            step: i as u32,
+            after: deps,
+        };
+        let new = proposals::build(&team, &rules, valid, &principal.actor, now, Some(place))
+            .map_err(located)?;
         ids.push(new.action.id);
         steps.push(new);
     }
@@ -120,10 +154,17 @@ pub async fn propose_plan(
         state.events.publish_record(a);
     }
     state.wake.notify_one();
-    Ok((StatusCode::CREATED, Json(plan_view(&state, plan, &actions).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(plan_view(&state, plan, &actions).await?),
+    ))
 }
 
-async fn plan_view(state: &AppState, plan: PlanRecord, actions: &[interlock_store::ActionRecord]) -> ApiResult<PlanView> {
+async fn plan_view(
+    state: &AppState,
+    plan: PlanRecord,
+    actions: &[interlock_store::ActionRecord],
+) -> ApiResult<PlanView> {
     Ok(PlanView {
         id: plan.id,
         team: state.teams.slug(&state.store, plan.team_id).await?,
@@ -136,9 +177,17 @@ async fn plan_view(state: &AppState, plan: PlanRecord, actions: &[interlock_stor
 /// A plan with its steps in order.
 #[utoipa::path(get, path = "/v1/plans/{id}", tag = "plans", params(("id" = Uuid, Path)),
     responses((status = 200, body = PlanView), (status = 404, body = ErrorBody)))]
-pub async fn get_plan(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Json<PlanView>> {
+pub async fn get_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PlanView>> {
     let id: Uuid = id.parse().map_err(|_| ApiError::not_found("plan"))?;
-    let plan = state.store.plan(id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+    let plan = state
+        .store
+        .plan(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("plan"))?;
     let own = !principal.is_agent() || plan.proposed_by == principal.actor;
     if !principal.can(Permission::ReadActions, Some(plan.team_id)) || !own {
         return Err(ApiError::not_found("plan"));

@@ -32,7 +32,11 @@ fn doc_json(rules: &RuleSet) -> Value {
 /// The team's current rule set.
 #[utoipa::path(get, path = "/v1/teams/{team}/rules", tag = "rules", params(("team" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn get_rules(State(state): State<AppState>, principal: Principal, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get_rules(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(team): Path<String>,
+) -> ApiResult<Json<Value>> {
     let team = team_for(&state, &principal, &team, Permission::ReadRules).await?;
     let current = state.store.current_rules(team.id).await?;
     Ok(Json(doc_json(&current.rules)))
@@ -53,7 +57,16 @@ pub async fn put_rules(
     let rules = RuleSet::from_doc(&doc).map_err(|errors| {
         ApiError::unprocessable("invalid_rules", errors.to_string()).with_details(json!(errors.0))
     })?;
-    let saved = save(&state, &principal, team.id, doc.version, rules, "rules.changed", json!({})).await?;
+    let saved = save(
+        &state,
+        &principal,
+        team.id,
+        doc.version,
+        rules,
+        "rules.changed",
+        json!({}),
+    )
+    .await?;
     Ok(Json(doc_json(&saved.rules)))
 }
 
@@ -73,7 +86,10 @@ async fn save(
     {
         return Err(ApiError::conflict(
             "rules_changed",
-            format!("you edited version {v} but the rules are at version {}; reload and retry", current.version),
+            format!(
+                "you edited version {v} but the rules are at version {}; reload and retry",
+                current.version
+            ),
         ));
     }
     if rules.same_rules_as(&current.rules) {
@@ -98,7 +114,14 @@ async fn save(
     let now = state.clock.now();
     let saved = state
         .store
-        .save_rules(team_id, current.version, rules, principal.actor.clone(), now, audit)
+        .save_rules(
+            team_id,
+            current.version,
+            rules,
+            principal.actor.clone(),
+            now,
+            audit,
+        )
         .await?;
     state.rules.put(team_id, saved.rules.clone());
     Ok(saved)
@@ -143,7 +166,9 @@ pub async fn get_version(
     Path((team, version)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let team = team_for(&state, &principal, &team, Permission::ReadRules).await?;
-    let version: u64 = version.parse().map_err(|_| ApiError::not_found("rules version"))?;
+    let version: u64 = version
+        .parse()
+        .map_err(|_| ApiError::not_found("rules version"))?;
     let v = state
         .store
         .rules_version(team.id, version)
@@ -175,6 +200,15 @@ pub async fn rollback(
         .await?
         .ok_or_else(|| ApiError::not_found("rules version"))?;
     let extra = json!({"rolled_back_to": body.version});
-    let saved = save(&state, &principal, team.id, None, old.rules, "rules.rolled_back", extra).await?;
+    let saved = save(
+        &state,
+        &principal,
+        team.id,
+        None,
+        old.rules,
+        "rules.rolled_back",
+        extra,
+    )
+    .await?;
     Ok(Json(doc_json(&saved.rules)))
 }

@@ -37,15 +37,34 @@ pub async fn create_team(
     ApiJson(body): ApiJson<NewTeamBody>,
 ) -> ApiResult<(StatusCode, Json<TeamView>)> {
     if !principal.can(Permission::ManageDeployment, None) {
-        return Err(ApiError::forbidden("forbidden", "only admins and owners create teams"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "only admins and owners create teams",
+        ));
     }
-    let team = admin::create_team(state.store.as_ref(), &body.slug, &body.name, &principal.actor, state.clock.now()).await?;
+    let team = admin::create_team(
+        state.store.as_ref(),
+        &body.slug,
+        &body.name,
+        &principal.actor,
+        state.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json((&team).into())))
 }
 
 /// The teams the caller may see.
 #[utoipa::path(get, path = "/v1/teams", tag = "teams", responses((status = 200, body = Vec<TeamView>)))]
-pub async fn list_teams(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<TeamView>>> {
+pub async fn list_teams(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<TeamView>>> {
     let teams = state.store.list_teams().await?;
-    Ok(Json(teams.iter().filter(|t| principal.sees_team(t.id)).map(Into::into).collect()))
+    Ok(Json(
+        teams
+            .iter()
+            .filter(|t| principal.sees_team(t.id))
+            .map(Into::into)
+            .collect(),
+    ))
 }

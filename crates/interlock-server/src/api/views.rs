@@ -155,7 +155,10 @@ impl ActionView {
         Ok(ActionView::new(a, slug))
     }
 
-    pub async fn load_all(state: &AppState, actions: &[ActionRecord]) -> ApiResult<Vec<ActionView>> {
+    pub async fn load_all(
+        state: &AppState,
+        actions: &[ActionRecord],
+    ) -> ApiResult<Vec<ActionView>> {
         let mut out = Vec::with_capacity(actions.len());
         for a in actions {
             out.push(ActionView::load(state, a).await?);

@@ -44,7 +44,11 @@ pub fn split_token(token: &str) -> Option<(&str, &str)> {
 
 /// Compares two hashes in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -61,7 +65,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_not_keys() {
-        for t in ["", "abc", "key_123.abc", "nokey_0123456789abcdef.x", "key_0123456789abcdef"] {
+        for t in [
+            "",
+            "abc",
+            "key_123.abc",
+            "nokey_0123456789abcdef.x",
+            "key_0123456789abcdef",
+        ] {
             assert!(split_token(t).is_none(), "{t}");
         }
     }

@@ -37,8 +37,8 @@ impl Principal {
                 let own_team = team == Some(*team_id);
                 match permission {
                     ReadActions | Propose | Withdraw => own_team,
-                    DecideActions | ReadRules | WriteRules | ManageConnectors | ManageChannels | ReadAudit
-                    | ManageDeployment | ManageKeys | ManageUsers => false,
+                    DecideActions | ReadRules | WriteRules | ManageConnectors | ManageChannels
+                    | ReadAudit | ManageDeployment | ManageKeys | ManageUsers => false,
                 }
             }
         }
@@ -54,6 +54,7 @@ impl Principal {
 
     /// Whether the principal sees team `team` at all (else its things answer 404).
     pub fn sees_team(&self, team: Uuid) -> bool {
-        self.visible_teams().is_none_or(|teams| teams.contains(&team))
+        self.visible_teams()
+            .is_none_or(|teams| teams.contains(&team))
     }
 }

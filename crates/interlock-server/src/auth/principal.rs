@@ -41,22 +41,30 @@ impl Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Principal, ApiError> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("an `Authorization: Bearer <key>` header is required"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("an `Authorization: Bearer <key>` header is required")
+            })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <key>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <key>`")
+            })?;
         let invalid = || ApiError::unauthorized("the API key is invalid, expired or revoked");
         let (id, secret) = split_token(token).ok_or_else(invalid)?;
         let key = state.store.key(id).await?.ok_or_else(invalid)?;
         let now = state.clock.now();
-        let usable = key.revoked_at.is_none() && key.expires_at.is_none_or(|e| e > chrono::Utc::now());
+        let usable =
+            key.revoked_at.is_none() && key.expires_at.is_none_or(|e| e > chrono::Utc::now());
         if !usable || !constant_time_eq(&hash_secret(secret), &key.secret_hash) {
             return Err(invalid());
         }

@@ -13,11 +13,17 @@ use crate::state::AppState;
 /// What an execution attempt came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Done { detail: Value },
+    Done {
+        detail: Value,
+    },
     /// Worth trying again later (timeouts, 408, 429, 5xx, connection failures).
-    Retry { error: String },
+    Retry {
+        error: String,
+    },
     /// Trying again will not help (other 4xx, a connector that cannot run this action).
-    Fail { error: String },
+    Fail {
+        error: String,
+    },
 }
 
 pub fn kind_name(config: &ConnectorConfig) -> &'static str {
@@ -36,7 +42,9 @@ pub async fn execute(state: &AppState, action: &ActionView, config: &ConnectorCo
                 detail: json!({"connector": "log"}),
             }
         }
-        ConnectorConfig::Webhook { url, secret } => webhook::deliver(state, url, secret, action).await,
+        ConnectorConfig::Webhook { url, secret } => {
+            webhook::deliver(state, url, secret, action).await
+        }
         ConnectorConfig::Smtp { .. } => Outcome::Fail {
             error: "the smtp connector is not available in this version".to_owned(),
         },

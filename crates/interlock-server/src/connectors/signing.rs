@@ -5,11 +5,15 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 pub fn signature_header(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
-    format!("t={unix_seconds},v1={}", hmac_hex(secret, unix_seconds, body))
+    format!(
+        "t={unix_seconds},v1={}",
+        hmac_hex(secret, unix_seconds, body)
+    )
 }
 
 pub fn hmac_hex(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(unix_seconds.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);

@@ -11,7 +11,11 @@ use crate::state::AppState;
 pub async fn deliver(state: &AppState, url: &str, secret: &str, action: &ActionView) -> Outcome {
     let body = match serde_json::to_vec(&json!({"event": "action.execute", "action": action})) {
         Ok(b) => b,
-        Err(e) => return Outcome::Fail { error: format!("could not encode the action: {e}") },
+        Err(e) => {
+            return Outcome::Fail {
+                error: format!("could not encode the action: {e}"),
+            };
+        }
     };
     let signature = signature_header(secret, chrono::Utc::now().timestamp(), &body);
     let sent = state
@@ -25,8 +29,15 @@ pub async fn deliver(state: &AppState, url: &str, secret: &str, action: &ActionV
         .send()
         .await;
     match sent {
-        Err(e) if e.is_timeout() => Outcome::Retry { error: format!("the webhook timed out after {:?}", state.settings.connector_timeout) },
-        Err(e) => Outcome::Retry { error: format!("the webhook could not be reached: {}", without_url(&e)) },
+        Err(e) if e.is_timeout() => Outcome::Retry {
+            error: format!(
+                "the webhook timed out after {:?}",
+                state.settings.connector_timeout
+            ),
+        },
+        Err(e) => Outcome::Retry {
+            error: format!("the webhook could not be reached: {}", without_url(&e)),
+        },
         Ok(resp) => classify(resp.status()),
     }
 }
@@ -35,11 +46,17 @@ pub async fn deliver(state: &AppState, url: &str, secret: &str, action: &ActionV
 fn classify(status: reqwest::StatusCode) -> Outcome {
     let code = status.as_u16();
     if status.is_success() {
-        Outcome::Done { detail: json!({"connector": "webhook", "status": code}) }
+        Outcome::Done {
+            detail: json!({"connector": "webhook", "status": code}),
+        }
     } else if code == 408 || code == 429 || status.is_server_error() {
-        Outcome::Retry { error: format!("the webhook answered {code}") }
+        Outcome::Retry {
+            error: format!("the webhook answered {code}"),
+        }
     } else {
-        Outcome::Fail { error: format!("the webhook answered {code}") }
+        Outcome::Fail {
+            error: format!("the webhook answered {code}"),
+        }
     }
 }
 
@@ -58,13 +75,31 @@ mod tests {
 
     #[test]
     fn statuses_are_classified_as_the_spec_says() {
-        assert!(matches!(classify(reqwest::StatusCode::OK), Outcome::Done { .. }));
-        assert!(matches!(classify(reqwest::StatusCode::NO_CONTENT), Outcome::Done { .. }));
+        assert!(matches!(
+            classify(reqwest::StatusCode::OK),
+            Outcome::Done { .. }
+        ));
+        assert!(matches!(
+            classify(reqwest::StatusCode::NO_CONTENT),
+            Outcome::Done { .. }
+        ));
         for retry in [408, 429, 500, 502, 503] {
-            assert!(matches!(classify(reqwest::StatusCode::from_u16(retry).unwrap()), Outcome::Retry { .. }), "{retry}");
+            assert!(
+                matches!(
+                    classify(reqwest::StatusCode::from_u16(retry).unwrap()),
+                    Outcome::Retry { .. }
+                ),
+                "{retry}"
+            );
         }
         for fail in [400, 401, 404, 409, 422] {
-            assert!(matches!(classify(reqwest::StatusCode::from_u16(fail).unwrap()), Outcome::Fail { .. }), "{fail}");
+            assert!(
+                matches!(
+                    classify(reqwest::StatusCode::from_u16(fail).unwrap()),
+                    Outcome::Fail { .. }
+                ),
+                "{fail}"
+            );
         }
     }
 }

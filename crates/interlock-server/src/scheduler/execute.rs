@@ -25,7 +25,9 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         .connector(action.team_id, action.category)
         .await?
         .unwrap_or(ConnectorConfig::Log);
-    let view = ActionView::load(state, &action).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let view = ActionView::load(state, &action)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     let outcome = connectors::execute(state, &view, &config).await;
     let now = state.clock.now();
     let attempts = action.attempts + 1;
@@ -39,7 +41,11 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 executed_at: Some(now),
                 ..ActionUpdate::default()
             };
-            (state_of(&action).execution_succeeded(), update, json!({"attempt": attempts, "connector": connector, "result": detail}))
+            (
+                state_of(&action).execution_succeeded(),
+                update,
+                json!({"attempt": attempts, "connector": connector, "result": detail}),
+            )
         }
         Outcome::Retry { error } if job.attempt < state.settings.max_execution_attempts => {
             let retry_at = now + state.clock.elapsed_during(backoff(state, job.attempt));
@@ -71,13 +77,30 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 last_error: Some(error.clone()),
                 ..ActionUpdate::default()
             };
-            (state_of(&action).execution_failed(), update, json!({"attempt": attempts, "connector": connector, "error": error}))
+            (
+                state_of(&action).execution_failed(),
+                update,
+                json!({"attempt": attempts, "connector": connector, "error": error}),
+            )
         }
     };
     let Ok(transition) = transition else {
         return finish(state, job).await;
     };
-    match apply(state, change(&action, transition, &system, now, update, audit, Some(job.id))).await {
+    match apply(
+        state,
+        change(
+            &action,
+            transition,
+            &system,
+            now,
+            update,
+            audit,
+            Some(job.id),
+        ),
+    )
+    .await
+    {
         Ok(_) => Ok(()),
         Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
         Err(Refused::Store(e)) => Err(e.into()),
@@ -87,7 +110,9 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
 /// Exponential back-off with jitter: base × 2^(attempt−1), capped, times 50–100 %.
 fn backoff(state: &AppState, attempt: u32) -> Duration {
     let s = &state.settings;
-    let exp = s.retry_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let exp = s
+        .retry_base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
     let capped = exp.min(s.retry_cap);
     capped.mul_f64(rand::rng().random_range(0.5..=1.0))
 }

@@ -43,11 +43,23 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
             continue;
         }
-        let lease_until = chrono::Utc::now() + chrono::TimeDelta::from_std(state.settings.job_lease).unwrap_or_default();
-        match state.store.claim_jobs(state.clock.now(), &state.settings.node, lease_until, free as u32).await {
+        let lease_until = chrono::Utc::now()
+            + chrono::TimeDelta::from_std(state.settings.job_lease).unwrap_or_default();
+        match state
+            .store
+            .claim_jobs(
+                state.clock.now(),
+                &state.settings.node,
+                lease_until,
+                free as u32,
+            )
+            .await
+        {
             Ok(jobs) if !jobs.is_empty() => {
                 for job in jobs {
-                    let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                        break;
+                    };
                     let state = state.clone();
                     tokio::spawn(async move {
                         run_job(&state, job).await;
@@ -90,13 +102,17 @@ async fn run_job(state: &AppState, job: Job) {
         JobKind::Execute => execute::run(state, &job).await,
         JobKind::PlanCheck => plan::run(state, &job).await,
     };
-    metrics::histogram!("interlock_job_seconds", "kind" => job.kind.as_str()).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("interlock_job_seconds", "kind" => job.kind.as_str())
+        .record(started.elapsed().as_secs_f64());
     if let Err(e) = result {
         // Put it back for a little later; if even that fails, the lease expires and the
         // rescuer returns it.
         tracing::error!(job = job.id, kind = job.kind.as_str(), error = %e, "a job failed; it will run again");
         let later = state.clock.now() + state.clock.elapsed_during(Duration::from_secs(5));
-        let _ = state.store.reschedule_job(job.id, &state.settings.node, later).await;
+        let _ = state
+            .store
+            .reschedule_job(job.id, &state.settings.node, later)
+            .await;
     }
 }
 

@@ -25,10 +25,16 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
 async fn settle_one(state: &AppState, steps: &[ActionRecord]) -> anyhow::Result<bool> {
     let system = Actor::system("plans");
     for step in steps.iter().filter(|s| !s.after.is_empty()) {
-        let deps: Vec<&ActionRecord> = steps.iter().filter(|s| step.after.contains(&s.id)).collect();
-        let ended_badly = deps
+        let deps: Vec<&ActionRecord> = steps
             .iter()
-            .find(|d| matches!(d.status, Status::Rejected | Status::Cancelled | Status::Failed));
+            .filter(|s| step.after.contains(&s.id))
+            .collect();
+        let ended_badly = deps.iter().find(|d| {
+            matches!(
+                d.status,
+                Status::Rejected | Status::Cancelled | Status::Failed
+            )
+        });
         let now = state.clock.now();
         let planned = match ended_badly {
             Some(bad) if step.status.is_open_draft() => {
@@ -37,21 +43,36 @@ async fn settle_one(state: &AppState, steps: &[ActionRecord]) -> anyhow::Result<
                     bad.plan_step.map_or(0, |s| s + 1),
                     bad.title,
                     bad.status,
-                    bad.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                    bad.reason
+                        .as_ref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
                 );
                 state_of(step).dependency_failed().ok().map(|t| {
-                    let update = ActionUpdate { reason: Some(reason.clone()), ..ActionUpdate::default() };
+                    let update = ActionUpdate {
+                        reason: Some(reason.clone()),
+                        ..ActionUpdate::default()
+                    };
                     (t, update, json!({"because_of": bad.id, "reason": reason}))
                 })
             }
-            None if step.status == Status::Queued && deps.iter().all(|d| d.status == Status::Executed) => state_of(step)
-                .dependencies_met()
-                .ok()
-                .map(|t| (t, ActionUpdate::default(), json!({}))),
+            None if step.status == Status::Queued
+                && deps.iter().all(|d| d.status == Status::Executed) =>
+            {
+                state_of(step)
+                    .dependencies_met()
+                    .ok()
+                    .map(|t| (t, ActionUpdate::default(), json!({})))
+            }
             _ => None,
         };
         if let Some((transition, update, audit)) = planned {
-            match apply(state, change(step, transition, &system, now, update, audit, None)).await {
+            match apply(
+                state,
+                change(step, transition, &system, now, update, audit, None),
+            )
+            .await
+            {
                 Ok(_) | Err(Refused::Lost(_) | Refused::Transition(..)) => return Ok(true),
                 Err(Refused::Store(e)) => return Err(e.into()),
             }

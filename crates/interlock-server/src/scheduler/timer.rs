@@ -14,7 +14,9 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let Some(action) = state.store.action(job.subject).await? else {
         return finish(state, job).await;
     };
-    let (Status::Armed, Some(armed_at), Some(deadline)) = (action.status, action.armed_at, action.deadline) else {
+    let (Status::Armed, Some(armed_at), Some(deadline)) =
+        (action.status, action.armed_at, action.deadline)
+    else {
         // Held, approved, rejected or withdrawn: its timer has nothing left to do.
         return finish(state, job).await;
     };
@@ -27,7 +29,14 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         deadline,
         reminders: action.reminders.clone(),
     };
-    let next_after = |t| schedule.reminders.iter().map(|r| r.at).find(|&at| at > t).unwrap_or(deadline);
+    let next_after = |t| {
+        schedule
+            .reminders
+            .iter()
+            .map(|r| r.at)
+            .find(|&at| at > t)
+            .unwrap_or(deadline)
+    };
     match latest_due_reminder(&schedule, action.last_reminder_at, now) {
         Some(reminder) => {
             let skipped: Vec<_> = schedule
@@ -61,20 +70,29 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 })
                 .await?;
             if sent {
-                metrics::counter!("interlock_reminders_total", "kind" => reminder.kind.as_str()).increment(1);
+                metrics::counter!("interlock_reminders_total", "kind" => reminder.kind.as_str())
+                    .increment(1);
             }
         }
         None => {
             // Woken early: come back when the next reminder or the deadline is due.
             let from = action.last_reminder_at.map_or(now, |s| s.max(now));
-            state.store.reschedule_job(job.id, &state.settings.node, next_after(from)).await?;
+            state
+                .store
+                .reschedule_job(job.id, &state.settings.node, next_after(from))
+                .await?;
         }
     }
     Ok(())
 }
 
 /// The countdown ran out: execute (or queue behind earlier plan steps).
-async fn fire(state: &AppState, job: &Job, action: &ActionRecord, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+async fn fire(
+    state: &AppState,
+    job: &Job,
+    action: &ActionRecord,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
     let deadline = action.deadline.unwrap_or(now);
     let deps = dependencies_met(state, action).await?;
     let Ok(transition) = state_of(action).deadline(deps) else {
@@ -83,7 +101,15 @@ async fn fire(state: &AppState, job: &Job, action: &ActionRecord, now: chrono::D
     let late_ms = (now - deadline).num_milliseconds();
     metrics::histogram!("interlock_deadline_lateness_seconds").record(late_ms as f64 / 1000.0);
     let audit = json!({"deadline": deadline, "fired_at": now, "late_by_ms": late_ms});
-    let c = change(action, transition, &Actor::system("scheduler"), now, ActionUpdate::default(), audit, Some(job.id));
+    let c = change(
+        action,
+        transition,
+        &Actor::system("scheduler"),
+        now,
+        ActionUpdate::default(),
+        audit,
+        Some(job.id),
+    );
     match apply(state, c).await {
         Ok(_) => Ok(()),
         // A person acted at the same moment and won; the action is theirs now.

@@ -16,7 +16,9 @@ pub const MAX_NAME: usize = 100;
 pub fn check_slug(slug: &str) -> ApiResult<()> {
     let ok = !slug.is_empty()
         && slug.len() <= MAX_SLUG
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if ok {
@@ -24,17 +26,28 @@ pub fn check_slug(slug: &str) -> ApiResult<()> {
     } else {
         Err(ApiError::unprocessable(
             "invalid_slug",
-            format!("a team slug is 1 to {MAX_SLUG} lower-case letters, digits and inner hyphens, not `{slug}`"),
+            format!(
+                "a team slug is 1 to {MAX_SLUG} lower-case letters, digits and inner hyphens, not `{slug}`"
+            ),
         ))
     }
 }
 
 /// Creates a team with the conservative rule set (SPEC §4).
-pub async fn create_team(store: &dyn Store, slug: &str, name: &str, actor: &Actor, now: DateTime<Utc>) -> ApiResult<Team> {
+pub async fn create_team(
+    store: &dyn Store,
+    slug: &str,
+    name: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<Team> {
     check_slug(slug)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(ApiError::unprocessable("invalid_field", format!("a team name is 1 to {MAX_NAME} characters")));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!("a team name is 1 to {MAX_NAME} characters"),
+        ));
     }
     let team = Team {
         id: Uuid::now_v7(),
@@ -49,7 +62,9 @@ pub async fn create_team(store: &dyn Store, slug: &str, name: &str, actor: &Acto
         event: "team.created".to_owned(),
         data: json!({"team_id": team.id, "slug": slug, "name": name}),
     };
-    Ok(store.create_team(team, RuleSet::conservative(), audit).await?)
+    Ok(store
+        .create_team(team, RuleSet::conservative(), audit)
+        .await?)
 }
 
 /// A new key and its token, which is shown once and never stored.
@@ -69,14 +84,25 @@ pub async fn create_key(
     now: DateTime<Utc>,
 ) -> ApiResult<CreatedKey> {
     match (kind, team) {
-        (KeyKind::Agent, None) => return Err(ApiError::unprocessable("team_required", "an agent key belongs to a team")),
+        (KeyKind::Agent, None) => {
+            return Err(ApiError::unprocessable(
+                "team_required",
+                "an agent key belongs to a team",
+            ));
+        }
         (KeyKind::Admin, Some(_)) => {
-            return Err(ApiError::unprocessable("invalid_field", "an admin key is deployment-wide; give no team"));
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "an admin key is deployment-wide; give no team",
+            ));
         }
         _ => {}
     }
     if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME) {
-        return Err(ApiError::unprocessable("invalid_field", format!("a key name is at most {MAX_NAME} characters")));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!("a key name is at most {MAX_NAME} characters"),
+        ));
     }
     let generated = generate_key();
     let record = KeyRecord {
@@ -105,8 +131,16 @@ pub async fn create_key(
     })
 }
 
-pub async fn revoke_key(store: &dyn Store, id: &str, actor: &Actor, now: DateTime<Utc>) -> ApiResult<KeyRecord> {
-    let key = store.key(id).await?.ok_or_else(|| ApiError::not_found("key"))?;
+pub async fn revoke_key(
+    store: &dyn Store,
+    id: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<KeyRecord> {
+    let key = store
+        .key(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("key"))?;
     let audit = AuditDraft {
         team_id: key.team_id,
         actor: actor.clone(),

@@ -33,13 +33,17 @@ impl Committer {
             .send((action, reply))
             .await
             .map_err(|_| StoreError::Backend("the proposal committer has stopped".to_owned()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Backend("the proposal committer dropped the request".to_owned()))?
+        answer.await.map_err(|_| {
+            StoreError::Backend("the proposal committer dropped the request".to_owned())
+        })?
     }
 }
 
-async fn run(store: Arc<dyn Store>, receiver: Arc<Mutex<mpsc::Receiver<(NewAction, Reply)>>>, max_batch: usize) {
+async fn run(
+    store: Arc<dyn Store>,
+    receiver: Arc<Mutex<mpsc::Receiver<(NewAction, Reply)>>>,
+    max_batch: usize,
+) {
     loop {
         let mut batch = Vec::new();
         {

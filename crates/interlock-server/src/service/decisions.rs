@@ -10,26 +10,52 @@ use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::service::diff::payload_diff;
 use crate::service::proposals::amount_error;
-use crate::service::transitions::{Refused, apply, change, dependencies_met, refused_to_api, state_of};
+use crate::service::transitions::{
+    Refused, apply, change, dependencies_met, refused_to_api, state_of,
+};
 use crate::state::AppState;
 
 pub const MAX_REASON: usize = 2000;
 
 #[derive(Debug, Clone)]
 pub enum Command {
-    Approve { expected_version: u64, edits: Option<Value>, comment: Option<String> },
-    Hold { expected_version: u64, reason: Option<String> },
-    Reject { expected_version: u64, reason: Option<String> },
-    Withdraw { reason: Option<String> },
-    Retry { comment: Option<String> },
-    Dismiss { comment: Option<String> },
+    Approve {
+        expected_version: u64,
+        edits: Option<Value>,
+        comment: Option<String>,
+    },
+    Hold {
+        expected_version: u64,
+        reason: Option<String>,
+    },
+    Reject {
+        expected_version: u64,
+        reason: Option<String>,
+    },
+    Withdraw {
+        reason: Option<String>,
+    },
+    Retry {
+        comment: Option<String>,
+    },
+    Dismiss {
+        comment: Option<String>,
+    },
 }
 
 /// Loads an action the principal may see; anything else is 404, so that another team's
 /// actions are not even confirmed to exist.
-pub async fn load_visible(state: &AppState, principal: &Principal, id: &str) -> ApiResult<ActionRecord> {
+pub async fn load_visible(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<ActionRecord> {
     let id: Uuid = id.parse().map_err(|_| ApiError::not_found("action"))?;
-    let action = state.store.action(id).await?.ok_or_else(|| ApiError::not_found("action"))?;
+    let action = state
+        .store
+        .action(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("action"))?;
     let own = !principal.is_agent() || action.proposed_by == principal.actor;
     if !principal.can(Permission::ReadActions, Some(action.team_id)) || !own {
         return Err(ApiError::not_found("action"));
@@ -47,14 +73,22 @@ fn check_text(field: &str, text: &Option<String>) -> ApiResult<()> {
     }
 }
 
-pub async fn act(state: &AppState, principal: &Principal, id: &str, command: Command) -> ApiResult<ActionRecord> {
+pub async fn act(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    command: Command,
+) -> ApiResult<ActionRecord> {
     let action = load_visible(state, principal, id).await?;
     let permission = match command {
         Command::Withdraw { .. } => Permission::Withdraw,
         _ => Permission::DecideActions,
     };
     if !principal.can(permission, Some(action.team_id)) {
-        return Err(ApiError::forbidden("forbidden", "your role may not do this to the team's actions"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "your role may not do this to the team's actions",
+        ));
     }
     let now = state.clock.now();
     let current = state_of(&action);
@@ -64,9 +98,16 @@ pub async fn act(state: &AppState, principal: &Principal, id: &str, command: Com
     };
     let mut audit = json!({});
     let transition = match &command {
-        Command::Approve { expected_version, edits, comment } => {
+        Command::Approve {
+            expected_version,
+            edits,
+            comment,
+        } => {
             if action.proposed_by == principal.actor {
-                return Err(ApiError::forbidden("self_approval", "nobody approves an action they proposed themselves"));
+                return Err(ApiError::forbidden(
+                    "self_approval",
+                    "nobody approves an action they proposed themselves",
+                ));
             }
             check_text("comment", comment)?;
             let deps = dependencies_met(state, &action).await?;
@@ -81,13 +122,19 @@ pub async fn act(state: &AppState, principal: &Principal, id: &str, command: Com
             audit["comment"] = json!(comment);
             t
         }
-        Command::Hold { expected_version, reason } => {
+        Command::Hold {
+            expected_version,
+            reason,
+        } => {
             check_text("reason", reason)?;
             update.reason = reason.clone();
             audit["reason"] = json!(reason);
             current.hold(*expected_version)
         }
-        Command::Reject { expected_version, reason } => {
+        Command::Reject {
+            expected_version,
+            reason,
+        } => {
             check_text("reason", reason)?;
             update.reason = reason.clone();
             audit["reason"] = json!(reason);
@@ -116,9 +163,19 @@ pub async fn act(state: &AppState, principal: &Principal, id: &str, command: Com
     };
     let transition = match transition {
         Ok(t) => t,
-        Err(e) => return Err(refused_to_api(state, Refused::Transition(e, Box::new(action))).await),
+        Err(e) => {
+            return Err(refused_to_api(state, Refused::Transition(e, Box::new(action))).await);
+        }
     };
-    let change = change(&action, transition, &principal.actor, now, update, audit, None);
+    let change = change(
+        &action,
+        transition,
+        &principal.actor,
+        now,
+        update,
+        audit,
+        None,
+    );
     match apply(state, change).await {
         Ok(record) => Ok(record),
         Err(refused) => Err(refused_to_api(state, refused).await),
@@ -137,10 +194,12 @@ async fn check_edits(state: &AppState, action: &ActionRecord, edited: &Value) ->
         let rules = state.rules.current(&state.store, action.team_id).await?;
         let currency = currency.parse().map_err(amount_error)?;
         if currency != rules.currency() {
-            return Err(amount_error(interlock_core::AmountError::CurrencyMismatch {
-                expected: rules.currency(),
-                got: currency,
-            }));
+            return Err(amount_error(
+                interlock_core::AmountError::CurrencyMismatch {
+                    expected: rules.currency(),
+                    got: currency,
+                },
+            ));
         }
         Money::parse(&amount, currency).map_err(amount_error)?;
     }

@@ -16,7 +16,10 @@ fn walk(path: &str, before: &Value, after: &Value, out: &mut Vec<Value>) {
             keys.sort();
             keys.dedup();
             for k in keys {
-                let (x, y) = (a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null));
+                let (x, y) = (
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                );
                 walk(&format!("{path}.{k}"), x, y, out);
             }
         }

@@ -71,20 +71,27 @@ pub struct ValidProposal {
 }
 
 fn too_long(field: &str, max: usize) -> ApiError {
-    ApiError::unprocessable("invalid_field", format!("`{field}` is longer than {max} characters"))
-        .with_details(json!([{"field": field, "message": format!("at most {max} characters")}]))
+    ApiError::unprocessable(
+        "invalid_field",
+        format!("`{field}` is longer than {max} characters"),
+    )
+    .with_details(json!([{"field": field, "message": format!("at most {max} characters")}]))
 }
 
 /// Checks everything about a proposal that does not need the rules.
 pub fn validate(body: &ProposeBody, team_currency: Currency) -> ApiResult<ValidProposal> {
-    let category: Category = body
-        .category
-        .parse()
-        .map_err(|e: interlock_core::ParseNameError| ApiError::unprocessable("unknown_category", e.to_string()))?;
+    let category: Category =
+        body.category
+            .parse()
+            .map_err(|e: interlock_core::ParseNameError| {
+                ApiError::unprocessable("unknown_category", e.to_string())
+            })?;
     let title = body.title.trim();
     if title.is_empty() {
-        return Err(ApiError::unprocessable("invalid_field", "`title` must not be empty")
-            .with_details(json!([{"field": "title", "message": "required"}])));
+        return Err(
+            ApiError::unprocessable("invalid_field", "`title` must not be empty")
+                .with_details(json!([{"field": "title", "message": "required"}])),
+        );
     }
     if title.chars().count() > MAX_TITLE {
         return Err(too_long("title", MAX_TITLE));
@@ -93,7 +100,10 @@ pub fn validate(body: &ProposeBody, team_currency: Currency) -> ApiResult<ValidP
         return Err(too_long("rationale", MAX_RATIONALE));
     }
     let facts = payload::check(category, &body.payload).map_err(|problems| {
-        let first = problems.first().map(|p| format!("{}: {}", p.field, p.message)).unwrap_or_default();
+        let first = problems
+            .first()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .unwrap_or_default();
         ApiError::unprocessable(
             "invalid_payload",
             format!("the {category} payload is not valid: {first}"),
@@ -101,12 +111,17 @@ pub fn validate(body: &ProposeBody, team_currency: Currency) -> ApiResult<ValidP
         .with_details(serde_json::to_value(&problems).unwrap_or_default())
     })?;
     if body.tags.len() > MAX_TAGS {
-        return Err(ApiError::unprocessable("invalid_field", format!("at most {MAX_TAGS} tags")));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!("at most {MAX_TAGS} tags"),
+        ));
     }
     for (i, tag) in body.tags.iter().enumerate() {
         if let Err(why) = interlock_core::rules::check_tag(tag) {
-            return Err(ApiError::unprocessable("invalid_field", format!("tag `{tag}` {why}"))
-                .with_details(json!([{"field": format!("tags[{i}]"), "message": why}])));
+            return Err(
+                ApiError::unprocessable("invalid_field", format!("tag `{tag}` {why}"))
+                    .with_details(json!([{"field": format!("tags[{i}]"), "message": why}])),
+            );
         }
     }
     for (field, value, max) in [
@@ -116,7 +131,10 @@ pub fn validate(body: &ProposeBody, team_currency: Currency) -> ApiResult<ValidP
     ] {
         if let Some(v) = value {
             if v.is_empty() {
-                return Err(ApiError::unprocessable("invalid_field", format!("`{field}` must not be empty")));
+                return Err(ApiError::unprocessable(
+                    "invalid_field",
+                    format!("`{field}` must not be empty"),
+                ));
             }
             if v.chars().count() > max {
                 return Err(too_long(field, max));
@@ -126,7 +144,10 @@ pub fn validate(body: &ProposeBody, team_currency: Currency) -> ApiResult<ValidP
     if let Some(url) = &body.callback_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return Err(ApiError::unprocessable("invalid_field", "`callback_url` must be an http(s) URL"));
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "`callback_url` must be an http(s) URL",
+        ));
     }
     let amount = amount_of(category, body, facts.amount, team_currency)?;
     let card_id = body.card_id.clone().or(facts.card_id);
@@ -157,7 +178,10 @@ fn amount_of(
             {
                 return Err(ApiError::unprocessable(
                     "amount_mismatch",
-                    format!("`amount` ({}) differs from the {category} payload's amount ({amount})", top.0),
+                    format!(
+                        "`amount` ({}) differs from the {category} payload's amount ({amount})",
+                        top.0
+                    ),
                 ));
             }
             (amount, Some(currency))
@@ -169,7 +193,9 @@ fn amount_of(
         Some(code) => code.parse().map_err(amount_error)?,
         None => team_currency,
     };
-    Money::parse(&text, currency).map(Some).map_err(amount_error)
+    Money::parse(&text, currency)
+        .map(Some)
+        .map_err(amount_error)
 }
 
 pub fn amount_error(e: interlock_core::AmountError) -> ApiError {
@@ -208,15 +234,27 @@ pub fn build(
 
     let mut jobs = Vec::new();
     match status {
-        Status::Executing => jobs.push(NewJob { kind: JobKind::Execute, subject: id, run_at: now }),
+        Status::Executing => jobs.push(NewJob {
+            kind: JobKind::Execute,
+            subject: id,
+            run_at: now,
+        }),
         Status::Armed => {
             let s = schedule.as_ref().expect("an armed action has a schedule");
             let first = s.reminders.first().map_or(s.deadline, |r| r.at);
-            jobs.push(NewJob { kind: JobKind::Timer, subject: id, run_at: first });
+            jobs.push(NewJob {
+                kind: JobKind::Timer,
+                subject: id,
+                run_at: first,
+            });
         }
         Status::Queued => {
             if let Some(pl) = &plan {
-                jobs.push(NewJob { kind: JobKind::PlanCheck, subject: pl.plan_id, run_at: now });
+                jobs.push(NewJob {
+                    kind: JobKind::PlanCheck,
+                    subject: pl.plan_id,
+                    run_at: now,
+                });
             }
         }
         _ => {}
@@ -298,11 +336,20 @@ pub fn build(
     if let Some(event) = notice {
         deliveries.push(notification(&action, event, None));
     }
-    Ok(NewAction { action, jobs, audit, deliveries })
+    Ok(NewAction {
+        action,
+        jobs,
+        audit,
+        deliveries,
+    })
 }
 
 /// A notification about an action, recorded in the outbox for the team's channels.
-pub fn notification(a: &ActionRecord, event: &str, reminder: Option<interlock_core::ReminderKind>) -> NewDelivery {
+pub fn notification(
+    a: &ActionRecord,
+    event: &str,
+    reminder: Option<interlock_core::ReminderKind>,
+) -> NewDelivery {
     NewDelivery {
         team_id: a.team_id,
         action_id: Some(a.id),

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use interlock_core::{ActionState, Status, Transition, TransitionError};
-use interlock_store::{ActionChange, ActionRecord, ActionUpdate, Actor, AuditDraft, JobKind, NewJob, StoreError};
+use interlock_store::{
+    ActionChange, ActionRecord, ActionUpdate, Actor, AuditDraft, JobKind, NewJob, StoreError,
+};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -42,11 +44,23 @@ pub fn change(
 ) -> ActionChange {
     let mut jobs = Vec::new();
     match transition.to {
-        Status::Executing => jobs.push(NewJob { kind: JobKind::Execute, subject: action.id, run_at: now }),
-        Status::Queued | Status::Executed | Status::Failed | Status::Rejected | Status::Cancelled => {
+        Status::Executing => jobs.push(NewJob {
+            kind: JobKind::Execute,
+            subject: action.id,
+            run_at: now,
+        }),
+        Status::Queued
+        | Status::Executed
+        | Status::Failed
+        | Status::Rejected
+        | Status::Cancelled => {
             // Dependent steps are released or cancelled by a durable plan check.
             if let Some(plan) = action.plan_id {
-                jobs.push(NewJob { kind: JobKind::PlanCheck, subject: plan, run_at: now });
+                jobs.push(NewJob {
+                    kind: JobKind::PlanCheck,
+                    subject: plan,
+                    run_at: now,
+                });
             }
         }
         _ => {}
@@ -86,7 +100,10 @@ pub fn change(
             event: audit_event(&transition).to_owned(),
             data,
         }],
-        deliveries: notice.map(|e| notification(&after, e, None)).into_iter().collect(),
+        deliveries: notice
+            .map(|e| notification(&after, e, None))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -110,7 +127,8 @@ pub async fn apply(state: &AppState, change: ActionChange) -> Result<ActionRecor
             if wakes_scheduler {
                 state.wake.notify_one();
             }
-            metrics::counter!("interlock_transitions_total", "to" => record.status.as_str()).increment(1);
+            metrics::counter!("interlock_transitions_total", "to" => record.status.as_str())
+                .increment(1);
             Ok(record)
         }
         Err(StoreError::Conflict(current)) => Err(Refused::Lost(current)),
@@ -140,7 +158,12 @@ pub fn state_of(a: &ActionRecord) -> ActionState {
 }
 
 /// A 409 that carries the action as it is now, so the caller can show it.
-pub async fn conflict(state: &AppState, code: &'static str, message: String, current: &ActionRecord) -> ApiError {
+pub async fn conflict(
+    state: &AppState,
+    code: &'static str,
+    message: String,
+    current: &ActionRecord,
+) -> ApiError {
     let view = crate::api::views::ActionView::load(state, current).await;
     let mut err = ApiError::conflict(code, message);
     if let Ok(v) = view {

@@ -23,7 +23,10 @@ async fn a_time_bomb_executes_at_its_deadline_and_not_before() {
     let done = s.wait_status(&id, "executed").await;
     assert_eq!(done["decided_by"], serde_json::Value::Null);
     let types = s.audit_types(&id).await;
-    assert!(types.contains(&"action.deadline_reached".to_owned()), "{types:?}");
+    assert!(
+        types.contains(&"action.deadline_reached".to_owned()),
+        "{types:?}"
+    );
     s.stop().await;
 }
 
@@ -33,11 +36,23 @@ async fn reminders_are_recorded_as_they_fall_due() {
     let a = s.propose_refund("120.00").await;
     let id = id_of(&a);
     s.advance(TimeDelta::hours(12));
-    s.wait_for(&id, |a| a["reminders"][0]["passed"] == true).await;
+    s.wait_for(&id, |a| a["reminders"][0]["passed"] == true)
+        .await;
     s.advance(TimeDelta::hours(10));
-    s.wait_for(&id, |a| a["reminders"][1]["passed"] == true).await;
-    let (_, entries) = s.get(&format!("/v1/audit?action={id}&type=action.reminder"), &s.admin).await;
-    let kinds: Vec<&str> = entries["entries"].as_array().unwrap().iter().map(|e| e["data"]["reminder"].as_str().unwrap()).collect();
+    s.wait_for(&id, |a| a["reminders"][1]["passed"] == true)
+        .await;
+    let (_, entries) = s
+        .get(
+            &format!("/v1/audit?action={id}&type=action.reminder"),
+            &s.admin,
+        )
+        .await;
+    let kinds: Vec<&str> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["data"]["reminder"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["ninety", "half"], "newest first");
     s.stop().await;
 }
@@ -49,13 +64,22 @@ async fn after_downtime_only_the_latest_missed_reminder_is_sent() {
     let id = id_of(&a);
     // Half (12 h) and ninety (21 h 36 m) are both missed; 23 h brings the final warning.
     s.advance(TimeDelta::hours(23) + TimeDelta::minutes(30));
-    s.wait_for(&id, |a| a["reminders"][2]["passed"] == true).await;
+    s.wait_for(&id, |a| a["reminders"][2]["passed"] == true)
+        .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (_, entries) = s.get(&format!("/v1/audit?action={id}&type=action.reminder"), &s.admin).await;
+    let (_, entries) = s
+        .get(
+            &format!("/v1/audit?action={id}&type=action.reminder"),
+            &s.admin,
+        )
+        .await;
     let sent = entries["entries"].as_array().unwrap();
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert_eq!(sent[0]["data"]["reminder"], "final_warning");
-    assert_eq!(sent[0]["data"]["skipped_as_stale"], serde_json::json!(["half", "ninety"]));
+    assert_eq!(
+        sent[0]["data"]["skipped_as_stale"],
+        serde_json::json!(["half", "ninety"])
+    );
     s.stop().await;
 }
 
@@ -66,13 +90,20 @@ async fn a_time_bomb_due_while_the_server_was_down_fires_when_it_comes_back_late
     let id = id_of(&a);
     s.running.take().unwrap().shutdown().await;
     s.clock.advance(TimeDelta::hours(30));
-    let state = interlock_server::build_state(s.store.clone(), s.clock.clone(), settings(), None, 1).unwrap();
+    let state =
+        interlock_server::build_state(s.store.clone(), s.clock.clone(), settings(), None, 1)
+            .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = interlock_server::start(state, listener).await.unwrap();
     s.base = format!("http://{}", running.addr);
     s.running = Some(running);
     s.wait_status(&id, "executed").await;
-    let (status, entries) = s.get(&format!("/v1/audit?action={id}&type=action.deadline_reached"), &s.admin).await;
+    let (status, entries) = s
+        .get(
+            &format!("/v1/audit?action={id}&type=action.deadline_reached"),
+            &s.admin,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(entries["entries"][0]["data"]["late_by_ms"], 6 * 3600 * 1000);
     s.stop().await;

@@ -10,7 +10,11 @@ const SECRET: &str = "whsec_0123456789abcdef";
 
 async fn webhook_for_refunds(s: &TestServer, url: &str) {
     let (status, body) = s
-        .put("/v1/teams/support/connectors/REFUND", &s.admin, json!({"kind": "webhook", "url": url, "secret": SECRET}))
+        .put(
+            "/v1/teams/support/connectors/REFUND",
+            &s.admin,
+            json!({"kind": "webhook", "url": url, "secret": SECRET}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!body.to_string().contains(SECRET));
@@ -57,10 +61,21 @@ async fn server_errors_are_retried_with_the_same_key_until_success() {
     }
     let done = s.wait_status(&id, "executed").await;
     assert_eq!(done["attempts"], 4);
-    let keys: Vec<String> = rx.received().iter().map(|r| r.headers["idempotency-key"].to_str().unwrap().to_owned()).collect();
+    let keys: Vec<String> = rx
+        .received()
+        .iter()
+        .map(|r| r.headers["idempotency-key"].to_str().unwrap().to_owned())
+        .collect();
     assert_eq!(keys, vec![id.clone(); 4]);
     let types = s.audit_types(&id).await;
-    assert_eq!(types.iter().filter(|t| *t == "action.execution_attempt_failed").count(), 3, "{types:?}");
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| *t == "action.execution_attempt_failed")
+            .count(),
+        3,
+        "{types:?}"
+    );
     s.stop().await;
 }
 
@@ -75,7 +90,9 @@ async fn a_client_error_fails_at_once_and_a_person_may_retry() {
     let failed = s.wait_status(&id, "failed").await;
     assert_eq!(failed["last_error"], "the webhook answered 422");
     assert_eq!(rx.received().len(), 1);
-    let (status, _) = s.post(&format!("/v1/actions/{id}/retry"), &s.admin, json!({})).await;
+    let (status, _) = s
+        .post(&format!("/v1/actions/{id}/retry"), &s.admin, json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     s.wait_status(&id, "executed").await;
     assert_eq!(rx.received().len(), 2);

@@ -13,7 +13,11 @@ use crate::Refusal;
 #[derive(Debug, Args)]
 pub struct DatabaseArg {
     /// The database, e.g. sqlite://interlock.db.
-    #[arg(long = "database", env = "INTERLOCK_DATABASE_URL", default_value = "sqlite://interlock.db")]
+    #[arg(
+        long = "database",
+        env = "INTERLOCK_DATABASE_URL",
+        default_value = "sqlite://interlock.db"
+    )]
     pub url: String,
 }
 
@@ -74,7 +78,10 @@ pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
             let team = admin::create_team(store.as_ref(), &slug, &name, &cli_actor(), Utc::now())
                 .await
                 .map_err(refusal)?;
-            println!("created team {} ({}) with the conservative rules", team.slug, team.name);
+            println!(
+                "created team {} ({}) with the conservative rules",
+                team.slug, team.name
+            );
         }
         TeamCommand::List { db } => {
             let store = open_store(&db.url).await?;
@@ -88,24 +95,38 @@ pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
 
 pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
     match cmd {
-        KeyCommand::Create { kind, team, name, db } => {
+        KeyCommand::Create {
+            kind,
+            team,
+            name,
+            db,
+        } => {
             let kind = match KeyKind::parse(&kind) {
                 Some(k @ (KeyKind::Agent | KeyKind::Admin)) => k,
-                _ => return Err(Refusal::new("invalid_field", "--kind is `agent` or `admin`").into()),
+                _ => {
+                    return Err(
+                        Refusal::new("invalid_field", "--kind is `agent` or `admin`").into(),
+                    );
+                }
             };
             let store = open_store(&db.url).await?;
             let team = match team {
-                Some(slug) => Some(
-                    store
-                        .team_by_slug(&slug)
-                        .await?
-                        .ok_or_else(|| Refusal::new("not_found", format!("there is no team `{slug}`")))?,
-                ),
+                Some(slug) => Some(store.team_by_slug(&slug).await?.ok_or_else(|| {
+                    Refusal::new("not_found", format!("there is no team `{slug}`"))
+                })?),
                 None => None,
             };
-            let created = admin::create_key(store.as_ref(), kind, team.as_ref(), None, name, &cli_actor(), Utc::now())
-                .await
-                .map_err(refusal)?;
+            let created = admin::create_key(
+                store.as_ref(),
+                kind,
+                team.as_ref(),
+                None,
+                name,
+                &cli_actor(),
+                Utc::now(),
+            )
+            .await
+            .map_err(refusal)?;
             println!("{}", created.token);
         }
         KeyCommand::List { db } => {
@@ -116,14 +137,22 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
                     .team_id
                     .and_then(|id| teams.iter().find(|t| t.id == id))
                     .map_or("-", |t| t.slug.as_str());
-                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                let used = k.last_used_at.map_or("never used".to_owned(), |t| format!("last used {}", t.to_rfc3339()));
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let used = k.last_used_at.map_or("never used".to_owned(), |t| {
+                    format!("last used {}", t.to_rfc3339())
+                });
                 println!("{}\t{}\t{team}\t{state}\t{used}", k.id, k.kind.as_str());
             }
         }
         KeyCommand::Revoke { id, db } => {
             let store = open_store(&db.url).await?;
-            admin::revoke_key(store.as_ref(), &id, &cli_actor(), Utc::now()).await.map_err(refusal)?;
+            admin::revoke_key(store.as_ref(), &id, &cli_actor(), Utc::now())
+                .await
+                .map_err(refusal)?;
             println!("revoked {id}");
         }
     }

@@ -39,7 +39,10 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
                 }
                 Err(b) => Err(Refusal::new(
                     "audit_chain_broken",
-                    format!("chain {} is broken at entry {}: {}", b.chain, b.seq, b.problem),
+                    format!(
+                        "chain {} is broken at entry {}: {}",
+                        b.chain, b.seq, b.problem
+                    ),
                 )
                 .into()),
             }
@@ -48,15 +51,18 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
             let csv = match format.as_str() {
                 "jsonl" => false,
                 "csv" => true,
-                _ => return Err(Refusal::new("invalid_field", "--format is `jsonl` or `csv`").into()),
+                _ => {
+                    return Err(
+                        Refusal::new("invalid_field", "--format is `jsonl` or `csv`").into(),
+                    );
+                }
             };
             let store = open_store(&db.url).await?;
             let mut filter = AuditFilter::default();
             if let Some(slug) = team {
-                let t = store
-                    .team_by_slug(&slug)
-                    .await?
-                    .ok_or_else(|| Refusal::new("not_found", format!("there is no team `{slug}`")))?;
+                let t = store.team_by_slug(&slug).await?.ok_or_else(|| {
+                    Refusal::new("not_found", format!("there is no team `{slug}`"))
+                })?;
                 filter.team_id = Some(t.id);
             }
             let mut entries = Vec::new();
@@ -78,7 +84,10 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
                 write!(out, "{}", interlock_server::api::AUDIT_CSV_HEADER)?;
             }
             for e in &entries {
-                let view = interlock_server::api::views::AuditView::from_entry(e, e.team_id.and_then(slug));
+                let view = interlock_server::api::views::AuditView::from_entry(
+                    e,
+                    e.team_id.and_then(slug),
+                );
                 if csv {
                     write!(out, "{}", interlock_server::api::audit_csv_line(&view))?;
                 } else {

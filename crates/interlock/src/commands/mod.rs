@@ -10,16 +10,20 @@ use interlock_store_sqlite::SqliteStore;
 
 /// Opens (and migrates) the database a command works on.
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL is not supported by this build yet; use a sqlite:// database")
-    } else {
-        Arc::new(
-            SqliteStore::open(url)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot open the database {url}: {e}"))?,
-        )
-    };
-    store.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
+    let store: Arc<dyn Store> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            anyhow::bail!("PostgreSQL is not supported by this build yet; use a sqlite:// database")
+        } else {
+            Arc::new(
+                SqliteStore::open(url)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot open the database {url}: {e}"))?,
+            )
+        };
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
     Ok(store)
 }
 

@@ -68,19 +68,32 @@ pub async fn run(cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
         RulesCommand::Validate { file } => validate(&file),
         RulesCommand::Decide(args) => decide(&args),
-        RulesCommand::Get { team, version, format, db } => get(&team, version, &format, &db).await,
+        RulesCommand::Get {
+            team,
+            version,
+            format,
+            db,
+        } => get(&team, version, &format, &db).await,
         RulesCommand::Set { team, file, db } => set(&team, &file, &db).await,
     }
 }
 
-async fn team_of(store: &dyn interlock_store::Store, slug: &str) -> anyhow::Result<interlock_store::Team> {
+async fn team_of(
+    store: &dyn interlock_store::Store,
+    slug: &str,
+) -> anyhow::Result<interlock_store::Team> {
     store
         .team_by_slug(slug)
         .await?
         .ok_or_else(|| Refusal::new("not_found", format!("there is no team `{slug}`")).into())
 }
 
-async fn get(slug: &str, version: Option<u64>, format: &str, db: &DatabaseArg) -> anyhow::Result<()> {
+async fn get(
+    slug: &str,
+    version: Option<u64>,
+    format: &str,
+    db: &DatabaseArg,
+) -> anyhow::Result<()> {
     let store = open_store(&db.url).await?;
     let team = team_of(store.as_ref(), slug).await?;
     let rules = match version {
@@ -89,7 +102,12 @@ async fn get(slug: &str, version: Option<u64>, format: &str, db: &DatabaseArg) -
             store
                 .rules_version(team.id, v)
                 .await?
-                .ok_or_else(|| Refusal::new("not_found", format!("team `{slug}` has no rules version {v}")))?
+                .ok_or_else(|| {
+                    Refusal::new(
+                        "not_found",
+                        format!("team `{slug}` has no rules version {v}"),
+                    )
+                })?
                 .rules
         }
     };
@@ -107,10 +125,15 @@ async fn set(slug: &str, file: &Path, db: &DatabaseArg) -> anyhow::Result<()> {
     let team = team_of(store.as_ref(), slug).await?;
     let current = store.current_rules(team.id).await?;
     if rules.same_rules_as(&current.rules) {
-        println!("team {slug}: no change; the rules stay at version {}", current.version);
+        println!(
+            "team {slug}: no change; the rules stay at version {}",
+            current.version
+        );
         return Ok(());
     }
-    let doc = |r: &RuleSet| serde_json::to_value(r.to_doc(interlock_core::rules::DocStyle::Json)).unwrap_or_default();
+    let doc = |r: &RuleSet| {
+        serde_json::to_value(r.to_doc(interlock_core::rules::DocStyle::Json)).unwrap_or_default()
+    };
     let audit = interlock_store::AuditDraft {
         team_id: Some(team.id),
         actor: cli_actor(),
@@ -125,7 +148,14 @@ async fn set(slug: &str, file: &Path, db: &DatabaseArg) -> anyhow::Result<()> {
         }),
     };
     let saved = store
-        .save_rules(team.id, current.version, rules, cli_actor(), chrono::Utc::now(), audit)
+        .save_rules(
+            team.id,
+            current.version,
+            rules,
+            cli_actor(),
+            chrono::Utc::now(),
+            audit,
+        )
         .await?;
     println!("team {slug}: saved rules version {}", saved.version);
     Ok(())

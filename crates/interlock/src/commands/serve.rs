@@ -93,15 +93,26 @@ async fn clock_for(config: &Config, store: &dyn Store) -> anyhow::Result<Arc<dyn
 fn init_logs(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("INTERLOCK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
+
+/// Prints what a starting server wants people to know, once its address is known.
+type Banner = Box<dyn FnOnce(&str) + Send>;
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully. `banner` is printed once
 /// the address is known.
-async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Box<dyn FnOnce(&str) + Send>>) -> anyhow::Result<()> {
+async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> anyhow::Result<()> {
     let clock = clock_for(&config, store.as_ref()).await?;
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
     let state = interlock_server::build_state(store, clock, config.server_settings(), metrics, 1)?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -123,7 +134,12 @@ async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Box<dyn FnOnc
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(text.as_bytes())
 }
 
@@ -171,7 +187,9 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         let team = match store.team_by_slug(slug).await? {
             Some(t) => t,
             None => {
-                let t = admin::create_team(store.as_ref(), slug, name, &actor, now).await.map_err(refusal)?;
+                let t = admin::create_team(store.as_ref(), slug, name, &actor, now)
+                    .await
+                    .map_err(refusal)?;
                 let audit = AuditDraft {
                     team_id: Some(t.id),
                     actor: actor.clone(),
@@ -179,23 +197,47 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
                     event: "rules.changed".to_owned(),
                     data: json!({"from_version": 1, "to_version": 2, "reason": "demo: the worked example"}),
                 };
-                store.save_rules(t.id, 1, rules.clone(), actor.clone(), now, audit).await?;
+                store
+                    .save_rules(t.id, 1, rules.clone(), actor.clone(), now, audit)
+                    .await?;
                 t
             }
         };
-        let key = admin::create_key(store.as_ref(), KeyKind::Agent, Some(&team), None, Some(format!("demo {slug} agent")), &actor, now)
-            .await
-            .map_err(refusal)?;
-        agent_keys.push((slug, key.token));
-    }
-    let admin_key = admin::create_key(store.as_ref(), KeyKind::Admin, None, None, Some("demo admin".to_owned()), &actor, now)
+        let key = admin::create_key(
+            store.as_ref(),
+            KeyKind::Agent,
+            Some(&team),
+            None,
+            Some(format!("demo {slug} agent")),
+            &actor,
+            now,
+        )
         .await
         .map_err(refusal)?;
+        agent_keys.push((slug, key.token));
+    }
+    let admin_key = admin::create_key(
+        store.as_ref(),
+        KeyKind::Admin,
+        None,
+        None,
+        Some("demo admin".to_owned()),
+        &actor,
+        now,
+    )
+    .await
+    .map_err(refusal)?;
     let database = config.database_url.clone();
     let env_file = args.env_file.clone();
     let banner = Box::new(move |url: &str| {
-        let support_key = agent_keys.iter().find(|(s, _)| *s == "support").map_or("", |(_, k)| k.as_str());
-        let sales_key = agent_keys.iter().find(|(s, _)| *s == "sales").map_or("", |(_, k)| k.as_str());
+        let support_key = agent_keys
+            .iter()
+            .find(|(s, _)| *s == "support")
+            .map_or("", |(_, k)| k.as_str());
+        let sales_key = agent_keys
+            .iter()
+            .find(|(s, _)| *s == "sales")
+            .map_or("", |(_, k)| k.as_str());
         let exports = format!(
             "export INTERLOCK_URL={url}\nexport ADMIN_KEY={}\nexport AGENT_KEY={support_key}\nexport SALES_AGENT_KEY={sales_key}\n",
             admin_key.token

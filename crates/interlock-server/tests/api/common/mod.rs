@@ -60,8 +60,12 @@ impl TestServer {
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(t0()));
         let setup = Actor::system("test");
-        let support = admin::create_team(store.as_ref(), "support", "Support", &setup, t0()).await.unwrap();
-        let sales = admin::create_team(store.as_ref(), "sales", "Sales", &setup, t0()).await.unwrap();
+        let support = admin::create_team(store.as_ref(), "support", "Support", &setup, t0())
+            .await
+            .unwrap();
+        let sales = admin::create_team(store.as_ref(), "sales", "Sales", &setup, t0())
+            .await
+            .unwrap();
         let key = |kind, team| {
             let store = store.clone();
             let setup = setup.clone();
@@ -76,7 +80,8 @@ impl TestServer {
         let agent = key(KeyKind::Agent, Some(&support)).await;
         let agent2 = key(KeyKind::Agent, Some(&support)).await;
         let sales_agent = key(KeyKind::Agent, Some(&sales)).await;
-        let state = interlock_server::build_state(store.clone(), clock.clone(), settings, None, 1).unwrap();
+        let state =
+            interlock_server::build_state(store.clone(), clock.clone(), settings, None, 1).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = interlock_server::start(state, listener).await.unwrap();
         let server = TestServer {
@@ -92,13 +97,24 @@ impl TestServer {
             _dir: dir,
         };
         let worked: Value = serde_json::from_str(WORKED_EXAMPLE).unwrap();
-        let (status, body) = server.put("/v1/teams/support/rules", &server.admin.clone(), worked).await;
+        let (status, body) = server
+            .put("/v1/teams/support/rules", &server.admin.clone(), worked)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         server
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -114,16 +130,20 @@ impl TestServer {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, token, Some(body)).await
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::PUT, path, token, Some(body)).await
+        self.send(reqwest::Method::PUT, path, token, Some(body))
+            .await
     }
 
     /// Proposes a refund for team support as the first agent; asserts it was created.
     pub async fn propose_refund(&self, amount: &str) -> Value {
-        let (status, body) = self.post("/v1/actions", &self.agent.clone(), refund(amount)).await;
+        let (status, body) = self
+            .post("/v1/actions", &self.agent.clone(), refund(amount))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
     }
@@ -138,12 +158,17 @@ impl TestServer {
     pub async fn wait_for(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let (status, body) = self.get(&format!("/v1/actions/{id}"), &self.admin.clone()).await;
+            let (status, body) = self
+                .get(&format!("/v1/actions/{id}"), &self.admin.clone())
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
             if pred(&body) {
                 return body;
             }
-            assert!(std::time::Instant::now() < deadline, "timed out waiting; last: {body:#}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting; last: {body:#}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -154,7 +179,12 @@ impl TestServer {
 
     /// The audit event types recorded for an action, oldest first.
     pub async fn audit_types(&self, id: &str) -> Vec<String> {
-        let (status, body) = self.get(&format!("/v1/audit?action={id}&limit=500"), &self.admin.clone()).await;
+        let (status, body) = self
+            .get(
+                &format!("/v1/audit?action={id}&limit=500"),
+                &self.admin.clone(),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let mut types: Vec<String> = body["entries"]
             .as_array()

@@ -27,7 +27,9 @@ impl Receiver {
         let mut r = Receiver::default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         r.url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let app = axum::Router::new().route("/hook", post(record)).with_state(r.clone());
+        let app = axum::Router::new()
+            .route("/hook", post(record))
+            .with_state(r.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         r
     }

@@ -5,6 +5,7 @@ mod common;
 
 mod bad_input;
 mod decisions;
+mod fuzz;
 mod plans;
 mod proposals;
 mod rules;

@@ -7,6 +7,7 @@ mod caches;
 pub mod connectors;
 pub mod error;
 pub mod events;
+pub mod limits;
 mod scheduler;
 pub mod service;
 pub mod state;
@@ -40,7 +41,15 @@ pub fn build_state(
         .user_agent(concat!("interlock/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    let proposal_limits =
+        limits::RateLimiter::new(settings.proposals_per_second, settings.proposal_burst);
+    let login_limits = limits::RateLimiter::new(
+        f64::from(settings.logins_per_minute) / 60.0,
+        settings.logins_per_minute,
+    );
     Ok(AppState {
+        proposal_limits: Arc::new(proposal_limits),
+        login_limits: Arc::new(login_limits),
         committer: service::commit::Committer::start(
             store.clone(),
             settings.max_commit_batch,
@@ -84,11 +93,14 @@ pub async fn start(state: AppState, listener: TcpListener) -> anyhow::Result<Run
     let mut http_rx = watch_rx;
     let router = app(state.clone());
     let http = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = http_rx.wait_for(|stop| *stop).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = http_rx.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     Ok(Running {
         addr,

@@ -33,6 +33,12 @@ pub struct ServerSettings {
     pub connector_timeout: Duration,
     /// Largest group-commit batch of proposals.
     pub max_commit_batch: usize,
+    /// Proposals one key may make per second (sustained), and in a burst: a runaway agent
+    /// is slowed down with 429s.
+    pub proposals_per_second: f64,
+    pub proposal_burst: u32,
+    /// Login attempts one client address may make per minute.
+    pub logins_per_minute: u32,
 }
 
 impl Default for ServerSettings {
@@ -47,6 +53,9 @@ impl Default for ServerSettings {
             retry_cap: Duration::from_secs(300),
             connector_timeout: Duration::from_secs(10),
             max_commit_batch: 512,
+            proposals_per_second: 100.0,
+            proposal_burst: 200,
+            logins_per_minute: 10,
         }
     }
 }
@@ -64,6 +73,8 @@ pub struct AppState {
     /// Wakes the scheduler when work became due now (a proposal, an approval).
     pub wake: Arc<Notify>,
     pub http: reqwest::Client,
+    pub proposal_limits: Arc<crate::limits::RateLimiter>,
+    pub login_limits: Arc<crate::limits::RateLimiter>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 

@@ -21,6 +21,7 @@ mod db;
 mod jobs;
 mod keys;
 mod migrate;
+mod people;
 mod rows;
 mod store;
 mod teams;

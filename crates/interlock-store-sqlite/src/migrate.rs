@@ -14,11 +14,18 @@ struct Migration {
 }
 
 /// Every migration, in order. Never edit one that has landed: add the next file.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "people",
+        sql: include_str!("../migrations/0002_people.sql"),
+    },
+];
 
 pub(crate) async fn run(db: &Db) -> Result<()> {
     sqlx::raw_sql(

@@ -167,6 +167,33 @@ pub(crate) fn key(row: &SqliteRow) -> Result<KeyRecord> {
     })
 }
 
+/// A person without their teams (the caller reads memberships).
+pub(crate) fn user(row: &SqliteRow) -> Result<UserRecord> {
+    let role: String = get(row, "role")?;
+    let failed: i64 = get(row, "failed_logins")?;
+    Ok(UserRecord {
+        id: parse_uuid("id", &get::<String>(row, "id")?)?,
+        email: get(row, "email")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt(format_args!("role: {role:?}")))?,
+        teams: Vec::new(),
+        password_hash: get(row, "password_hash")?,
+        created_at: time(row, "created_at")?,
+        failed_logins: u32::try_from(failed)
+            .map_err(|_| corrupt(format_args!("failed_logins: {failed}")))?,
+        locked_until: opt_time(row, "locked_until")?,
+    })
+}
+
+pub(crate) fn session(row: &SqliteRow) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        id_hash: get(row, "id_hash")?,
+        user_id: parse_uuid("user_id", &get::<String>(row, "user_id")?)?,
+        csrf_token: get(row, "csrf_token")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+    })
+}
+
 pub(crate) fn plan(row: &SqliteRow) -> Result<PlanRecord> {
     Ok(PlanRecord {
         id: uuid(row, "id")?,

@@ -7,7 +7,7 @@ use interlock_store::*;
 use uuid::Uuid;
 
 use crate::db::DbResult;
-use crate::{SqliteStore, actions, audit, changes, connectors, jobs, keys, migrate, teams};
+use crate::{SqliteStore, actions, audit, changes, connectors, jobs, keys, migrate, people, teams};
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
@@ -231,5 +231,73 @@ impl Store for SqliteStore {
 
     async fn clock_settings(&self) -> Result<Option<ClockSettings>> {
         connectors::clock_settings(&self.db).await
+    }
+
+    async fn create_user(&self, user: UserRecord, audit: AuditDraft) -> Result<UserRecord> {
+        people::create(&self.db, user, audit).await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<UserRecord>> {
+        people::by_id(&self.db, id).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+        people::by_email(&self.db, email).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>> {
+        people::list(&self.db).await
+    }
+
+    async fn set_user_role(
+        &self,
+        id: Uuid,
+        role: Role,
+        teams: Vec<Uuid>,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<UserRecord> {
+        people::set_role(&self.db, id, role, teams, at, audit).await
+    }
+
+    async fn set_password(
+        &self,
+        id: Uuid,
+        password_hash: String,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        people::set_password(&self.db, id, password_hash, at, audit).await
+    }
+
+    async fn remove_user(&self, id: Uuid, at: DateTime<Utc>, audit: AuditDraft) -> Result<()> {
+        people::remove(&self.db, id, at, audit).await
+    }
+
+    async fn record_login(
+        &self,
+        id: Uuid,
+        succeeded: bool,
+        locked_until: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<UserRecord> {
+        people::record_login(&self.db, id, succeeded, locked_until, at, audit).await
+    }
+
+    async fn create_session(&self, session: SessionRecord) -> Result<()> {
+        people::create_session(&self.db, session).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
+        people::session(&self.db, id_hash).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        people::delete_session(&self.db, id_hash).await
+    }
+
+    async fn purge_sessions(&self, real_now: DateTime<Utc>) -> Result<u64> {
+        people::purge_sessions(&self.db, real_now).await
     }
 }

@@ -442,3 +442,66 @@ pub struct ClockSettings {
     pub real_origin: DateTime<Utc>,
     pub interlock_origin: DateTime<Utc>,
 }
+
+/// A person's role (SPEC §12). Viewers and managers act within their teams; admins and
+/// owners across the deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Manager,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Manager, Role::Admin, Role::Owner];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Admins and owners act on every team; viewers and managers only on their own.
+    pub const fn is_deployment_wide(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner)
+    }
+}
+
+/// A person who can log in to the console or act through a personal key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: Uuid,
+    /// Lower-case; unique.
+    pub email: String,
+    pub role: Role,
+    /// The teams they belong to (meaningful for viewers and managers).
+    pub teams: Vec<Uuid>,
+    /// Argon2id PHC string; `None` for a person who only uses keys.
+    pub password_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Failed logins since the last success, for slowing down and locking guessing.
+    pub failed_logins: u32,
+    /// Logins are refused until then (real time).
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A console session. Only the SHA-256 of the session token is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub user_id: Uuid,
+    /// Sent back with every form, compared in constant time.
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    /// Real time.
+    pub expires_at: DateTime<Utc>,
+}

@@ -55,6 +55,49 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records use of a key (callers throttle this; it is not audited).
     async fn touch_key(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
+    // ---- people and sessions ---------------------------------------------------------
+
+    /// `Duplicate` when the email is taken.
+    async fn create_user(&self, user: UserRecord, audit: AuditDraft) -> Result<UserRecord>;
+    async fn user(&self, id: Uuid) -> Result<Option<UserRecord>>;
+    /// Looks the address up case-insensitively.
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
+    async fn list_users(&self) -> Result<Vec<UserRecord>>;
+    /// Changes role and teams together, audited.
+    async fn set_user_role(
+        &self,
+        id: Uuid,
+        role: Role,
+        teams: Vec<Uuid>,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<UserRecord>;
+    async fn set_password(
+        &self,
+        id: Uuid,
+        password_hash: String,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<()>;
+    /// Removes a person, revokes their keys and ends their sessions, in one transaction.
+    async fn remove_user(&self, id: Uuid, at: DateTime<Utc>, audit: AuditDraft) -> Result<()>;
+    /// Records a login attempt's outcome (and its audit entry) in one transaction:
+    /// success resets the failure count; failure counts up and may lock until a time.
+    async fn record_login(
+        &self,
+        id: Uuid,
+        succeeded: bool,
+        locked_until: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        audit: AuditDraft,
+    ) -> Result<UserRecord>;
+
+    async fn create_session(&self, session: SessionRecord) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Drops expired sessions; returns how many.
+    async fn purge_sessions(&self, real_now: DateTime<Utc>) -> Result<u64>;
+
     // ---- actions and plans -----------------------------------------------------------
 
     /// Inserts proposals in one transaction (group commit). An idempotency key already

@@ -37,6 +37,9 @@ enum Command {
     /// API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// People and their roles.
+    #[command(subcommand)]
+    User(commands::people::UserCommand),
     /// Read, check and try out rule sets.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
             Command::Migrate(db) => commands::admin::migrate(db).await,
             Command::Team(cmd) => commands::admin::team(cmd).await,
             Command::Key(cmd) => commands::admin::key(cmd).await,
+            Command::User(cmd) => commands::people::run(cmd).await,
             Command::Rules(cmd) => commands::rules::run(cmd).await,
             Command::Audit(cmd) => commands::audit::run(cmd).await,
             Command::Config(ConfigCommand::Default) => {

@@ -97,6 +97,23 @@ pub async fn propose(
     }
 }
 
+/// A key (or person) proposing faster than the configured rate gets 429 with `Retry-After`.
+pub fn limit_proposals(state: &AppState, principal: &Principal) -> ApiResult<()> {
+    state
+        .proposal_limits
+        .check(&principal.actor.to_string())
+        .map_err(|wait| {
+            ApiError::too_many(
+                "rate_limited",
+                format!(
+                    "too many proposals from this key; retry in {} ms",
+                    wait.as_millis().max(1)
+                ),
+                wait,
+            )
+        })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {

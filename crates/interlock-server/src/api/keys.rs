@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use interlock_store::KeyKind;
+use interlock_store::{KeyKind, KeyRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,20 +29,33 @@ fn require(principal: &Principal) -> ApiResult<()> {
     } else {
         Err(ApiError::forbidden(
             "forbidden",
-            "only admins and owners manage keys",
+            "only admins and owners manage these keys",
         ))
     }
+}
+
+/// Admins and owners manage every key; anyone else only their own personal keys.
+fn may_manage(principal: &Principal, key: &KeyRecord) -> bool {
+    principal.can(Permission::ManageKeys, None)
+        || (key.user_id.is_some() && key.user_id == principal.user_id())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKeyBody {
-    /// `agent` (needs `team`) or `admin` (deployment-wide, the owner's rights).
+    /// `agent` (needs `team`), `admin` (deployment-wide, the owner's rights) or `user` (a
+    /// person's own key, acting with their rights; `user` names them, default yourself).
     pub kind: String,
     #[serde(default)]
     pub team: Option<String>,
+    /// The person's email, for `kind: user`.
+    #[serde(default)]
+    pub user: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// When the key stops working by itself.
+    #[serde(default)]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,26 +74,55 @@ pub async fn create_key(
     principal: Principal,
     ApiJson(body): ApiJson<NewKeyBody>,
 ) -> ApiResult<(StatusCode, Json<CreatedKeyView>)> {
-    require(&principal)?;
-    let kind = match KeyKind::parse(&body.kind) {
-        Some(k @ (KeyKind::Agent | KeyKind::Admin)) => k,
-        _ => {
+    let kind = KeyKind::parse(&body.kind).ok_or_else(|| {
+        ApiError::unprocessable("invalid_field", "`kind` is `agent`, `admin` or `user`")
+    })?;
+    let user_id = match (kind, &body.user) {
+        (KeyKind::User, Some(email)) => Some(
+            state
+                .store
+                .user_by_email(email)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unprocessable("unknown_user", format!("there is no person `{email}`"))
+                })?
+                .id,
+        ),
+        (KeyKind::User, None) => Some(principal.user_id().ok_or_else(|| {
+            ApiError::unprocessable("invalid_field", "name the `user` the key is for")
+        })?),
+        (_, Some(_)) => {
             return Err(ApiError::unprocessable(
                 "invalid_field",
-                "`kind` is `agent` or `admin`",
+                "`user` goes with `kind: user` only",
             ));
         }
+        (_, None) => None,
     };
+    let own_key = kind == KeyKind::User && user_id == principal.user_id();
+    if !own_key {
+        require(&principal)?;
+    }
     let team = match &body.team {
         Some(slug) => Some(team_for(&state, &principal, slug, Permission::ManageKeys).await?),
         None => None,
     };
+    if body.expires_at.is_some_and(|e| e <= chrono::Utc::now()) {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "`expires_at` is in the past",
+        ));
+    }
+    let new = admin::NewKey {
+        kind,
+        team: team.as_ref(),
+        user_id,
+        name: body.name,
+        expires_at: body.expires_at,
+    };
     let created = admin::create_key(
         state.store.as_ref(),
-        kind,
-        team.as_ref(),
-        None,
-        body.name,
+        new,
         &principal.actor,
         state.clock.now(),
     )
@@ -95,16 +137,24 @@ pub async fn create_key(
     ))
 }
 
-/// Every key, without secrets.
+/// Keys without secrets: every key for admins and owners, your own personal keys for others.
 #[utoipa::path(get, path = "/v1/keys", tag = "keys", responses((status = 200, body = Vec<KeyView>)))]
 pub async fn list_keys(
     State(state): State<AppState>,
     principal: Principal,
 ) -> ApiResult<Json<Vec<KeyView>>> {
-    require(&principal)?;
+    if principal.user_id().is_none() {
+        require(&principal)?;
+    }
     let mut out = Vec::new();
-    for k in state.store.list_keys().await? {
-        out.push(KeyView::load(&state, &k).await?);
+    for k in state
+        .store
+        .list_keys()
+        .await?
+        .iter()
+        .filter(|k| may_manage(&principal, k))
+    {
+        out.push(KeyView::load(&state, k).await?);
     }
     Ok(Json(out))
 }
@@ -117,7 +167,17 @@ pub async fn revoke_key(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<KeyView>> {
-    require(&principal)?;
+    let key = state
+        .store
+        .key(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("key"))?;
+    if !may_manage(&principal, &key) {
+        if principal.user_id().is_some() {
+            return Err(ApiError::not_found("key"));
+        }
+        require(&principal)?;
+    }
     let record = admin::revoke_key(
         state.store.as_ref(),
         &id,

@@ -11,6 +11,7 @@ mod ops;
 mod plans;
 mod rules;
 mod teams;
+mod users;
 pub mod views;
 
 use axum::Router;
@@ -71,7 +72,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     tags(
         (name = "actions", description = "Propose and read actions"),
         (name = "decisions", description = "Approve, hold, reject, withdraw, retry, dismiss"),
-        (name = "plans"), (name = "rules"), (name = "teams"), (name = "keys"),
+        (name = "plans"), (name = "rules"), (name = "teams"), (name = "keys"), (name = "users"),
         (name = "connectors"), (name = "audit"), (name = "events"), (name = "operations"),
     )
 )]
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rules::routes())
         .merge(teams::routes())
         .merge(keys::routes())
+        .merge(users::routes())
         .merge(connectors::routes())
         .merge(audit::routes())
         .merge(events::routes())

@@ -2,9 +2,11 @@
 //! what a principal may do is decided in one table ([`policy`]).
 
 mod keys;
+pub mod passwords;
 pub mod policy;
 mod principal;
+pub mod session;
 
-pub use keys::{GeneratedKey, generate_key, hash_secret, split_token};
+pub use keys::{GeneratedKey, constant_time_eq, generate_key, hash_secret, split_token};
 pub use policy::Permission;
 pub use principal::{Principal, Role};

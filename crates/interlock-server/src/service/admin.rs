@@ -74,26 +74,85 @@ pub struct CreatedKey {
     pub token: String,
 }
 
+/// What a new key is for.
+#[derive(Debug)]
+pub struct NewKey<'a> {
+    pub kind: KeyKind,
+    /// Agent keys belong to one team.
+    pub team: Option<&'a Team>,
+    /// Personal keys belong to one person.
+    pub user_id: Option<Uuid>,
+    pub name: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> NewKey<'a> {
+    pub fn agent(team: &'a Team) -> NewKey<'a> {
+        NewKey {
+            kind: KeyKind::Agent,
+            team: Some(team),
+            user_id: None,
+            name: None,
+            expires_at: None,
+        }
+    }
+
+    pub fn admin() -> NewKey<'a> {
+        NewKey {
+            kind: KeyKind::Admin,
+            team: None,
+            user_id: None,
+            name: None,
+            expires_at: None,
+        }
+    }
+
+    pub fn personal(user_id: Uuid) -> NewKey<'a> {
+        NewKey {
+            kind: KeyKind::User,
+            team: None,
+            user_id: Some(user_id),
+            name: None,
+            expires_at: None,
+        }
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> NewKey<'a> {
+        self.name = Some(name.into());
+        self
+    }
+}
+
 pub async fn create_key(
     store: &dyn Store,
-    kind: KeyKind,
-    team: Option<&Team>,
-    user_id: Option<Uuid>,
-    name: Option<String>,
+    new: NewKey<'_>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> ApiResult<CreatedKey> {
-    match (kind, team) {
-        (KeyKind::Agent, None) => {
+    let NewKey {
+        kind,
+        team,
+        user_id,
+        name,
+        expires_at,
+    } = new;
+    match (kind, team, user_id) {
+        (KeyKind::Agent, None, _) => {
             return Err(ApiError::unprocessable(
                 "team_required",
                 "an agent key belongs to a team",
             ));
         }
-        (KeyKind::Admin, Some(_)) => {
+        (KeyKind::Admin | KeyKind::User, Some(_), _) => {
             return Err(ApiError::unprocessable(
                 "invalid_field",
-                "an admin key is deployment-wide; give no team",
+                "only agent keys belong to a team; give no team",
+            ));
+        }
+        (KeyKind::User, _, None) => {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "a personal key belongs to a person",
             ));
         }
         _ => {}
@@ -114,7 +173,7 @@ pub async fn create_key(
         secret_hash: generated.secret_hash,
         created_at: now,
         last_used_at: None,
-        expires_at: None,
+        expires_at,
         revoked_at: None,
     };
     let audit = AuditDraft {
@@ -122,7 +181,7 @@ pub async fn create_key(
         actor: actor.clone(),
         subject: Some(record.id.clone()),
         event: "key.created".to_owned(),
-        data: json!({"key_id": record.id, "kind": kind, "team": team.map(|t| t.slug.clone()), "name": record.name}),
+        data: json!({"key_id": record.id, "kind": kind, "team": team.map(|t| t.slug.clone()), "user_id": user_id, "name": record.name, "expires_at": expires_at}),
     };
     let record = store.create_key(record, audit).await?;
     Ok(CreatedKey {

@@ -5,5 +5,6 @@ pub mod admin;
 pub mod commit;
 pub mod decisions;
 pub mod diff;
+pub mod people;
 pub mod proposals;
 pub mod transitions;

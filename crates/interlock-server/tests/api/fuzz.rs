@@ -99,9 +99,22 @@ fn apply(example: &Value, b: &Body) -> Value {
     }
 }
 
-/// What must not change when a request is refused.
+/// What must not change when a request is refused. Taken once background work (the
+/// execution of an accepted autonomous action) has settled, so only the request counts.
 async fn fingerprint(s: &TestServer) -> String {
-    let (_, actions) = s.get("/v1/actions?limit=500", &s.admin).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let actions = loop {
+        let (_, actions) = s.get("/v1/actions?limit=500", &s.admin).await;
+        let busy = actions["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["status"] == "executing");
+        if !busy || std::time::Instant::now() > deadline {
+            break actions;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
     let (_, audit) = s.get("/v1/audit?limit=1", &s.admin).await;
     let (_, rules) = s.get("/v1/teams/support/rules", &s.admin).await;
     let (_, teams) = s.get("/v1/teams", &s.admin).await;

@@ -23,6 +23,7 @@ mod changes;
 pub mod fixtures;
 mod jobs;
 mod listing;
+mod people;
 mod teams;
 
 use std::any::Any;
@@ -33,6 +34,7 @@ pub use audit::*;
 pub use changes::*;
 pub use jobs::*;
 pub use listing::*;
+pub use people::*;
 pub use teams::*;
 
 use crate::Store;
@@ -96,6 +98,14 @@ macro_rules! conformance_tests {
             // listing
             listing_actions_narrows_by_every_filter,
             paging_through_actions_visits_every_action_once_newest_first,
+            // people and sessions
+            a_person_is_stored_with_their_teams_and_found_by_id_or_any_case_of_email,
+            a_second_person_with_the_same_email_is_a_duplicate_and_writes_nothing,
+            a_role_change_replaces_role_and_teams_and_is_audited,
+            failed_logins_count_up_lock_and_a_success_resets_them,
+            a_new_password_replaces_the_old_and_clears_a_lock,
+            removing_a_person_revokes_their_keys_and_ends_their_sessions,
+            sessions_are_found_deleted_and_purged_when_expired,
             // audit
             every_audit_entry_written_verifies_as_an_unbroken_chain,
             an_audit_entry_keeps_its_data_text_and_its_chain_links,

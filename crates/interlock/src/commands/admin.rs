@@ -42,13 +42,20 @@ pub enum TeamCommand {
 pub enum KeyCommand {
     /// Create a key and print it (alone, once) on stdout.
     Create {
-        /// `agent` (with --team) or `admin` (deployment-wide, the owner's rights).
+        /// `agent` (with --team) or `admin` (deployment-wide, the owner's rights); a
+        /// personal key is made with --user instead.
         #[arg(long)]
-        kind: String,
+        kind: Option<String>,
         #[arg(long)]
         team: Option<String>,
+        /// A person's email: their personal key, acting with their rights.
+        #[arg(long)]
+        user: Option<String>,
         #[arg(long)]
         name: Option<String>,
+        /// When the key stops working by itself (RFC 3339).
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -98,15 +105,21 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::Create {
             kind,
             team,
+            user,
             name,
+            expires_at,
             db,
         } => {
-            let kind = match KeyKind::parse(&kind) {
-                Some(k @ (KeyKind::Agent | KeyKind::Admin)) => k,
+            let kind = match (kind.as_deref(), &user) {
+                (Some("agent"), None) => KeyKind::Agent,
+                (Some("admin"), None) => KeyKind::Admin,
+                (Some("user") | None, Some(_)) => KeyKind::User,
                 _ => {
-                    return Err(
-                        Refusal::new("invalid_field", "--kind is `agent` or `admin`").into(),
-                    );
+                    return Err(Refusal::new(
+                        "invalid_field",
+                        "use --kind agent --team SLUG, --kind admin, or --user EMAIL",
+                    )
+                    .into());
                 }
             };
             let store = open_store(&db.url).await?;
@@ -116,17 +129,28 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
                 })?),
                 None => None,
             };
-            let created = admin::create_key(
-                store.as_ref(),
+            let user_id = match &user {
+                Some(email) => Some(
+                    store
+                        .user_by_email(email)
+                        .await?
+                        .ok_or_else(|| {
+                            Refusal::new("not_found", format!("there is no person `{email}`"))
+                        })?
+                        .id,
+                ),
+                None => None,
+            };
+            let new = admin::NewKey {
                 kind,
-                team.as_ref(),
-                None,
+                team: team.as_ref(),
+                user_id,
                 name,
-                &cli_actor(),
-                Utc::now(),
-            )
-            .await
-            .map_err(refusal)?;
+                expires_at,
+            };
+            let created = admin::create_key(store.as_ref(), new, &cli_actor(), Utc::now())
+                .await
+                .map_err(refusal)?;
             println!("{}", created.token);
         }
         KeyCommand::List { db } => {

@@ -9,7 +9,7 @@ use clap::Args;
 use interlock_core::rules::RuleSet;
 use interlock_core::{Clock, ScaledClock, SystemClock};
 use interlock_server::service::admin;
-use interlock_store::{AuditDraft, ClockSettings, KeyKind, Store};
+use interlock_store::{AuditDraft, ClockSettings, Store};
 use serde_json::json;
 
 use super::{cli_actor, open_store, refusal};
@@ -205,10 +205,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         };
         let key = admin::create_key(
             store.as_ref(),
-            KeyKind::Agent,
-            Some(&team),
-            None,
-            Some(format!("demo {slug} agent")),
+            admin::NewKey::agent(&team).named(format!("demo {slug} agent")),
             &actor,
             now,
         )
@@ -218,10 +215,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     let admin_key = admin::create_key(
         store.as_ref(),
-        KeyKind::Admin,
-        None,
-        None,
-        Some("demo admin".to_owned()),
+        admin::NewKey::admin().named("demo admin"),
         &actor,
         now,
     )

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use interlock_core::ManualClock;
 use interlock_server::service::admin;
 use interlock_server::{Running, ServerSettings};
-use interlock_store::{Actor, KeyKind, Store};
+use interlock_store::{Actor, Store};
 use interlock_store_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -66,20 +66,17 @@ impl TestServer {
         let sales = admin::create_team(store.as_ref(), "sales", "Sales", &setup, t0())
             .await
             .unwrap();
-        let key = |kind, team| {
-            let store = store.clone();
-            let setup = setup.clone();
-            async move {
-                admin::create_key(store.as_ref(), kind, team, None, None, &setup, t0())
-                    .await
-                    .unwrap()
-                    .token
-            }
+        let store_ref = store.as_ref();
+        let key = async |new: admin::NewKey<'_>| {
+            admin::create_key(store_ref, new, &setup, t0())
+                .await
+                .unwrap()
+                .token
         };
-        let admin = key(KeyKind::Admin, None).await;
-        let agent = key(KeyKind::Agent, Some(&support)).await;
-        let agent2 = key(KeyKind::Agent, Some(&support)).await;
-        let sales_agent = key(KeyKind::Agent, Some(&sales)).await;
+        let admin = key(admin::NewKey::admin()).await;
+        let agent = key(admin::NewKey::agent(&support)).await;
+        let agent2 = key(admin::NewKey::agent(&support)).await;
+        let sales_agent = key(admin::NewKey::agent(&sales)).await;
         let state =
             interlock_server::build_state(store.clone(), clock.clone(), settings, None, 1).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

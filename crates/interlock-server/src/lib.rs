@@ -11,6 +11,7 @@ pub mod limits;
 mod scheduler;
 pub mod service;
 pub mod state;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub fn build_state(
 /// The HTTP application with its limits and tracing.
 pub fn app(state: AppState) -> axum::Router {
     api::router(state)
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -66,6 +66,7 @@ pub async fn propose(
             "your role may not propose actions",
         ));
     }
+    limit_proposals(&state, &principal)?;
     if body.after.is_some() {
         return Err(ApiError::unprocessable(
             "invalid_field",

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     )
+    .merge(crate::web::routes())
     .fallback(|| async { ApiError::not_found("route") })
     .with_state(state)
 }

@@ -77,6 +77,7 @@ pub async fn propose_plan(
             "your role may not propose plans",
         ));
     }
+    super::actions::limit_proposals(&state, &principal)?;
     if body.steps.is_empty() || body.steps.len() > MAX_STEPS {
         return Err(ApiError::unprocessable(
             "invalid_field",

@@ -120,6 +120,7 @@ async fn fingerprint(s: &TestServer) -> String {
     let (_, teams) = s.get("/v1/teams", &s.admin).await;
     let (_, keys) = s.get("/v1/keys", &s.admin).await;
     let (_, connectors) = s.get("/v1/teams/support/connectors", &s.admin).await;
+    let (_, users) = s.get("/v1/users", &s.admin).await;
     let versions: Vec<&Value> = actions["actions"]
         .as_array()
         .unwrap()
@@ -127,7 +128,7 @@ async fn fingerprint(s: &TestServer) -> String {
         .map(|a| &a["version"])
         .collect();
     format!(
-        "{} {:?} {} {} {} {} {}",
+        "{} {:?} {} {} {} {} {} {}",
         actions["actions"].as_array().unwrap().len(),
         versions,
         audit["entries"][0]["id"],
@@ -135,6 +136,7 @@ async fn fingerprint(s: &TestServer) -> String {
         teams.as_array().unwrap().len(),
         keys.as_array().unwrap().len(),
         connectors,
+        users,
     )
 }
 
@@ -145,6 +147,10 @@ fn random_and_mutated_json_never_causes_a_5xx_and_refusals_store_nothing() {
     let armed = rt.block_on(s.propose_refund("120.00"));
     let id = id_of(&armed);
     let rules = rt.block_on(s.get("/v1/teams/support/rules", &s.admin)).1;
+    let manager_key =
+        rt.block_on(s.person("fuzz-manager@example.com", "manager", &["support"], None));
+    let users = rt.block_on(s.get("/v1/users", &s.admin)).1;
+    let uid = users[0]["id"].as_str().unwrap().to_owned();
     let endpoints: Vec<(Method, String, Value)> = vec![
         (Method::POST, "/v1/actions".into(), refund("120.00")),
         (Method::POST, "/v1/actions".into(), email()),
@@ -196,8 +202,28 @@ fn random_and_mutated_json_never_causes_a_5xx_and_refusals_store_nothing() {
             "/v1/teams/support/connectors/REFUND".into(),
             json!({"kind": "webhook", "url": "http://127.0.0.1:9/x", "secret": "0123456789abcdef"}),
         ),
+        (
+            Method::POST,
+            "/v1/users".into(),
+            json!({"email": "f@example.com", "role": "viewer", "teams": ["support"], "password": "twelve chars!"}),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/users/{uid}"),
+            json!({"role": "manager", "teams": ["support", "sales"]}),
+        ),
+        (
+            Method::POST,
+            "/v1/keys".into(),
+            json!({"kind": "user", "user": "fuzz-manager@example.com", "name": "k"}),
+        ),
     ];
-    let tokens = [s.admin.clone(), s.agent.clone(), s.sales_agent.clone()];
+    let tokens = [
+        s.admin.clone(),
+        s.agent.clone(),
+        s.sales_agent.clone(),
+        manager_key,
+    ];
     let mut runner = TestRunner::new(Config {
         cases: 400,
         failure_persistence: None,

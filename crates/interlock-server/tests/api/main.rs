@@ -3,9 +3,11 @@
 
 mod common;
 
+mod access;
 mod bad_input;
 mod decisions;
 mod fuzz;
+mod login;
 mod plans;
 mod proposals;
 mod rules;

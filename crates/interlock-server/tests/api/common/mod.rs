@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use interlock_core::ManualClock;
-use interlock_server::service::admin;
+use interlock_server::service::{admin, people};
 use interlock_server::{Running, ServerSettings};
 use interlock_store::{Actor, Store};
 use interlock_store_sqlite::SqliteStore;
@@ -191,6 +191,40 @@ impl TestServer {
             .collect();
         types.reverse();
         types
+    }
+
+    /// Adds a person (with an optional password) and returns a personal key for them.
+    pub async fn person(
+        &self,
+        email: &str,
+        role: &str,
+        teams: &[&str],
+        password: Option<&str>,
+    ) -> String {
+        let setup = Actor::system("test");
+        let slugs: Vec<String> = teams.iter().map(|t| t.to_string()).collect();
+        let ids = people::team_ids(self.store.as_ref(), &slugs).await.unwrap();
+        let role = people::parse_role(role).unwrap();
+        let user = people::add(
+            self.store.as_ref(),
+            email,
+            role,
+            ids,
+            password,
+            &setup,
+            t0(),
+        )
+        .await
+        .unwrap();
+        admin::create_key(
+            self.store.as_ref(),
+            admin::NewKey::personal(user.id),
+            &setup,
+            t0(),
+        )
+        .await
+        .unwrap()
+        .token
     }
 
     pub async fn stop(mut self) {

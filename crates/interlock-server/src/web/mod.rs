@@ -1,0 +1,81 @@
+//! The web console: server-rendered pages (askama), forms that work without JavaScript,
+//! nothing loaded from outside the binary.
+
+mod login;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", axum::routing::post(login::logout))
+        .route("/account", get(login::account))
+        .route("/static/console.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/console.css"),
+    )
+}
+
+/// Headers every answer carries: no framing, no sniffing, no inline or foreign scripts,
+/// no referrers leaking ids.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    resp
+}
+
+/// Renders a template into a page, or a plain 500 if the template fails.
+pub fn page(status: StatusCode, template: &impl askama::Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut resp = (status, Html(html)).into_response();
+            // Pages show a person's data: never keep them in a shared cache.
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a console page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: String,
+    pub back: &'a str,
+}

@@ -83,7 +83,9 @@ pub async fn propose(
         state.clock.now(),
         None,
     )?;
-    let has_due_work = !new.jobs.is_empty();
+    // Wake the scheduler only for work due now (an execution), not for a timer hours away.
+    let now = state.clock.now();
+    let has_due_work = new.jobs.iter().any(|j| j.run_at <= now);
     let level = new.action.level;
     match state.committer.submit(new).await? {
         Inserted::Created(a) => {

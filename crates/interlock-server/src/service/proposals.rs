@@ -318,11 +318,14 @@ pub fn build(
             actor: Actor::system("rules"),
             subject,
             event: "action.decided".to_owned(),
+            // What decided and why; the schedule follows from the deadline and the rules.
             data: json!({
-                "decision": decision_json,
+                "level": decision.level,
+                "rule": decision.rule.as_str(),
+                "rule_set_version": decision.rule_set_version,
+                "explanation": decision_json["explanation"],
                 "status": status,
                 "deadline": action.deadline,
-                "reminders": action.reminders,
             }),
         },
     ];

@@ -120,7 +120,7 @@ pub enum Refused {
 /// Writes a change and tells everyone: live subscribers, and the scheduler when work
 /// became due.
 pub async fn apply(state: &AppState, change: ActionChange) -> Result<ActionRecord, Refused> {
-    let wakes_scheduler = !change.jobs.is_empty();
+    let wakes_scheduler = change.jobs.iter().any(|j| j.run_at <= change.at);
     match state.store.apply_change(change).await {
         Ok(record) => {
             state.events.publish_record(&record);

@@ -238,10 +238,7 @@ async fn every_proposal_is_audited_with_its_decision() {
         )
         .await;
     let decided = &entries["entries"][0];
-    assert_eq!(
-        decided["data"]["decision"]["explanation"],
-        a["decision"]["explanation"]
-    );
+    assert_eq!(decided["data"]["explanation"], a["decision"]["explanation"]);
     assert_eq!(decided["actor"]["kind"], "system");
     s.stop().await;
 }

@@ -136,6 +136,12 @@ pub async fn a_change_from_a_stale_version_is_a_conflict_that_writes_nothing(
         *current, held,
         "the conflict carries the action as it is now"
     );
+    // The status matches but the version is stale: the version alone decides.
+    let mut same_status = approval(&held, &member("maria"), t(61));
+    same_status.transition.from_version = a.version;
+    let err = store.apply_change(same_status).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "got {err:?}");
+
     assert_eq!(store.action(a.id).await.unwrap(), Some(held));
     assert_eq!(
         assert_audit_verifies(&*store).await,

@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod audit;
+pub mod bench;
 pub mod people;
 pub mod rules;
 pub mod serve;

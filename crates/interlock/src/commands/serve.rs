@@ -110,6 +110,9 @@ type Banner = Box<dyn FnOnce(&str) + Send>;
 /// the address is known.
 async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> anyhow::Result<()> {
     let clock = clock_for(&config, store.as_ref()).await?;
+    // Listen for signals before anyone is told the server is up: a SIGTERM sent right
+    // after the banner would otherwise find no handler and kill the process outright.
+    let stop = shutdown_signal();
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .ok();
@@ -124,7 +127,7 @@ async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> a
         Some(print) => print(&url),
         None => println!("Interlock is serving on {url}"),
     }
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: finishing in-flight work");
     running.shutdown().await;
     Ok(())
@@ -143,12 +146,23 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+/// Resolves on SIGTERM or Ctrl-C. The handlers are registered when this is called, not
+/// when the future is first polled.
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    async move {
+        let recv = async |s: Option<&mut tokio::signal::unix::Signal>| match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        };
+        tokio::select! {
+            _ = recv(term.as_mut()) => {}
+            _ = recv(int.as_mut()) => {}
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use interlock_core::{Category, Level, Status};
-use interlock_store::{ActionFilter, Inserted};
+use interlock_store::{ActionFilter, Inserted, Team};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -46,27 +46,7 @@ pub async fn propose(
     principal: Principal,
     ApiJson(body): ApiJson<ProposeBody>,
 ) -> ApiResult<(StatusCode, Json<ActionView>)> {
-    let team = match (&body.team, principal.agent_team()) {
-        (Some(slug), _) => team_for(&state, &principal, slug, Permission::Propose).await?,
-        (None, Some(team_id)) => state
-            .teams
-            .by_id(&state.store, team_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("team"))?,
-        (None, None) => {
-            return Err(ApiError::unprocessable(
-                "team_required",
-                "name the `team` to propose for",
-            ));
-        }
-    };
-    if !principal.can(Permission::Propose, Some(team.id)) {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "your role may not propose actions",
-        ));
-    }
-    limit_proposals(&state, &principal)?;
+    let team = proposing_team(&state, &principal, body.team.as_deref()).await?;
     if body.after.is_some() {
         return Err(ApiError::unprocessable(
             "invalid_field",
@@ -98,6 +78,37 @@ pub async fn propose(
         }
         Inserted::Existing(a) => Ok((StatusCode::OK, Json(ActionView::new(&a, team.slug)))),
     }
+}
+
+/// The team a proposal (or plan) is for, checked: named in the body, or implied by an
+/// agent key; the caller must be allowed to propose there and within the rate limit.
+pub async fn proposing_team(
+    state: &AppState,
+    principal: &Principal,
+    named: Option<&str>,
+) -> ApiResult<Team> {
+    let team = match (named, principal.agent_team()) {
+        (Some(slug), _) => team_for(state, principal, slug, Permission::Propose).await?,
+        (None, Some(team_id)) => state
+            .teams
+            .by_id(&state.store, team_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("team"))?,
+        (None, None) => {
+            return Err(ApiError::unprocessable(
+                "team_required",
+                "name the `team` to propose for",
+            ));
+        }
+    };
+    if !principal.can(Permission::Propose, Some(team.id)) {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "your role may not propose actions",
+        ));
+    }
+    limit_proposals(state, principal)?;
+    Ok(team)
 }
 
 /// A key (or person) proposing faster than the configured rate gets 429 with `Retry-After`.

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::ErrorBody;
-use super::extract::{ApiJson, team_for};
+use super::extract::ApiJson;
 use super::views::ActionView;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -57,27 +57,7 @@ pub async fn propose_plan(
     principal: Principal,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
-    let team = match (&body.team, principal.agent_team()) {
-        (Some(slug), _) => team_for(&state, &principal, slug, Permission::Propose).await?,
-        (None, Some(id)) => state
-            .teams
-            .by_id(&state.store, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("team"))?,
-        (None, None) => {
-            return Err(ApiError::unprocessable(
-                "team_required",
-                "name the `team` to propose for",
-            ));
-        }
-    };
-    if !principal.can(Permission::Propose, Some(team.id)) {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "your role may not propose plans",
-        ));
-    }
-    super::actions::limit_proposals(&state, &principal)?;
+    let team = super::actions::proposing_team(&state, &principal, body.team.as_deref()).await?;
     if body.steps.is_empty() || body.steps.len() > MAX_STEPS {
         return Err(ApiError::unprocessable(
             "invalid_field",

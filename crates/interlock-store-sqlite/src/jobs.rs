@@ -103,6 +103,18 @@ pub(crate) async fn rescue(db: &Db, real_now: DateTime<Utc>) -> Result<u64> {
     Ok(rescued.rows_affected())
 }
 
+pub(crate) async fn release_claims_of(db: &Db, worker: &str) -> Result<u64> {
+    let released = sqlx::query(
+        "UPDATE jobs SET state = 'ready', claimed_by = NULL, lease_until = NULL
+          WHERE state = 'running' AND claimed_by = ?",
+    )
+    .bind(worker)
+    .execute(&db.writer)
+    .await
+    .db()?;
+    Ok(released.rows_affected())
+}
+
 pub(crate) async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
     let at: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'ready'")
         .fetch_one(&db.reader)

@@ -160,6 +160,10 @@ impl Store for SqliteStore {
         jobs::reschedule(&self.db, id, worker, run_at).await
     }
 
+    async fn release_claims_of(&self, worker: &str) -> Result<u64> {
+        jobs::release_claims_of(&self.db, worker).await
+    }
+
     async fn rescue_expired_jobs(&self, real_now: DateTime<Utc>) -> Result<u64> {
         jobs::rescue(&self.db, real_now).await
     }

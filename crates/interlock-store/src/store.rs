@@ -155,6 +155,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn finish_job(&self, id: i64, worker: &str) -> Result<bool>;
     /// Puts a claimed job back, ready at `run_at`.
     async fn reschedule_job(&self, id: i64, worker: &str, run_at: DateTime<Utc>) -> Result<bool>;
+    /// Returns every job `worker` holds to ready. A node calls it when it starts: a
+    /// process just started runs nothing, so what its name still holds was left by its
+    /// previous run (node names are unique per deployment). Returns how many.
+    async fn release_claims_of(&self, worker: &str) -> Result<u64>;
     /// Returns jobs whose lease ran out (a worker died) to ready. Returns how many.
     async fn rescue_expired_jobs(&self, real_now: DateTime<Utc>) -> Result<u64>;
     /// When the earliest ready job is due, if any.

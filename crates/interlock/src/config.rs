@@ -102,7 +102,8 @@ listen = "127.0.0.1:8080"
 # with a speed-up records it in the database; later starts must use the same.
 time_scale = 1
 
-# This node's name: it claims jobs and writes its own audit chains under it.
+# This node's name: it claims jobs and writes its own audit chains under it. Unique per
+# running node: a starting node takes back the jobs its name held when it last stopped.
 node = "local"
 
 # Logs: "text" for people, "json" for log collectors.

@@ -25,6 +25,16 @@ pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> tokio::task::J
 async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(state.settings.job_concurrency));
     let mut last_rescue: Option<Instant> = None;
+    // Whatever this node's name still holds was left by a run that died: take it back now
+    // rather than after its lease.
+    match state.store.release_claims_of(&state.settings.node).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "took back the jobs this node held when it stopped"
+        ),
+        Err(e) => tracing::error!(error = %e, "could not take back this node's old jobs"),
+    }
     while !*shutdown.borrow() {
         if last_rescue.is_none_or(|t| t.elapsed() >= RESCUE_EVERY) {
             match state.store.rescue_expired_jobs(chrono::Utc::now()).await {

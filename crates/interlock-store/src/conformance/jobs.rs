@@ -174,6 +174,29 @@ pub async fn jobs_whose_lease_ran_out_are_rescued_and_can_be_claimed_again(store
     );
 }
 
+pub async fn a_restarted_worker_gets_back_only_its_own_claims(store: Arc<dyn Store>) {
+    store
+        .enqueue_jobs(vec![job(JobKind::Execute, 0), job(JobKind::Execute, 0)])
+        .await
+        .unwrap();
+    let mine = store.claim_jobs(t(0), "node-a", t(1000), 1).await.unwrap();
+    let theirs = store.claim_jobs(t(0), "node-b", t(1000), 1).await.unwrap();
+    assert_eq!(store.release_claims_of("node-a").await.unwrap(), 1);
+    assert!(
+        !store.finish_job(mine[0].id, "node-a").await.unwrap(),
+        "released"
+    );
+    assert!(
+        store.finish_job(theirs[0].id, "node-b").await.unwrap(),
+        "another node's claim stays"
+    );
+    let again = store.claim_jobs(t(0), "node-a", t(2000), 10).await.unwrap();
+    assert_eq!(
+        again.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![mine[0].id]
+    );
+}
+
 pub async fn the_next_job_due_is_the_earliest_ready_one(store: Arc<dyn Store>) {
     assert_eq!(store.next_job_due().await.unwrap(), None);
     store

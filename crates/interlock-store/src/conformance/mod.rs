@@ -94,6 +94,7 @@ macro_rules! conformance_tests {
             concurrent_claimers_never_get_the_same_job,
             only_the_worker_holding_a_job_may_finish_or_reschedule_it,
             jobs_whose_lease_ran_out_are_rescued_and_can_be_claimed_again,
+            a_restarted_worker_gets_back_only_its_own_claims,
             the_next_job_due_is_the_earliest_ready_one,
             // listing
             listing_actions_narrows_by_every_filter,

@@ -289,7 +289,7 @@ fn advisory_tags_of(team: &Team, pick: i64) -> Vec<String> {
     let advisory = team.rules.advisory_tags();
     let mut tags = vec!["vip".to_owned()];
     if !advisory.is_empty() {
-        tags.push(advisory[pick as usize % advisory.len()].clone());
+        tags.push(advisory[pick as usize % advisory.len()].to_string());
     }
     tags
 }

@@ -45,6 +45,15 @@ impl Band {
         Some(MinorRange { lo, hi })
     }
 
+    /// The amounts the band names: one, or two for `from`–`to`.
+    pub fn bounds(&self) -> impl Iterator<Item = Decimal> {
+        let (a, b) = match *self {
+            Band::Below(x) | Band::AtMost(x) | Band::Above(x) | Band::AtLeast(x) => (x, None),
+            Band::Between { from, to } => (from, Some(to)),
+        };
+        std::iter::once(a).chain(b)
+    }
+
     /// Words for people: `< 50.00`, `50.00–500.00`, `>= 1000.00`.
     pub fn label(&self, currency: Currency) -> String {
         let f = |x: Decimal| format_amount(x, currency);

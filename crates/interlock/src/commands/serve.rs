@@ -133,6 +133,36 @@ async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> a
     Ok(())
 }
 
+/// The demo's console login: an owner with a fresh random password on every start.
+async fn demo_login(
+    store: &dyn Store,
+    actor: &interlock_store::Actor,
+) -> anyhow::Result<(String, String)> {
+    use interlock_server::service::people;
+    const EMAIL: &str = "demo@interlock.example";
+    let password = interlock_server::auth::session::random_token()[..20].to_owned();
+    let now = Utc::now();
+    match store.user_by_email(EMAIL).await? {
+        Some(user) => people::set_password(store, user.id, &password, actor, now)
+            .await
+            .map_err(refusal)?,
+        None => {
+            people::add(
+                store,
+                EMAIL,
+                interlock_store::Role::Owner,
+                Vec::new(),
+                Some(&password),
+                actor,
+                now,
+            )
+            .await
+            .map_err(refusal)?;
+        }
+    }
+    Ok((EMAIL.to_owned(), password))
+}
+
 /// Writes a file only its owner can read: it holds keys.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -235,6 +265,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(refusal)?;
+    let login = demo_login(store.as_ref(), &actor).await?;
     let database = config.database_url.clone();
     let env_file = args.env_file.clone();
     let banner = Box::new(move |url: &str| {
@@ -252,6 +283,10 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         );
         println!("Interlock demo is running at {url}");
         println!("  database:          {database}");
+        println!(
+            "  console login:     {}/login as {} / {}",
+            url, login.0, login.1
+        );
         println!("  admin key:         {}", admin_key.token);
         for (slug, key) in &agent_keys {
             println!("  {slug} agent key: {}{key}", " ".repeat(7 - slug.len()));

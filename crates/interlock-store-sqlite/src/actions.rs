@@ -10,28 +10,35 @@ use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
-use crate::connectors::insert_deliveries;
-use crate::db::{Db, DbResult, Tx, page_limit, rows_per_statement};
-use crate::jobs::insert_jobs;
+use crate::connectors::push_deliveries;
+use crate::db::{Db, DbResult, Tx, Writes, page_limit, rows_per_statement};
+use crate::jobs::push_jobs;
 use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
 
 pub(crate) async fn insert(db: &Db, batch: Vec<NewAction>) -> Result<Vec<Inserted>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = db.begin().await?;
+    // Two round trips to the writer: begin with the audit heads read, then every write
+    // and the commit (see `Writes`).
     let mut audit = AuditAppender::new(db);
-    let inserted = insert_in(&mut tx, &mut audit, batch).await?;
-    audit.write(&mut tx).await?;
-    tx.commit().await.db()?;
+    let drafts: Vec<&AuditDraft> = batch.iter().flat_map(|a| &a.audit).collect();
+    let (mut tx, heads) = Tx::begin_with(&db.writer, |q| audit.push_head_query(q, &drafts)).await?;
+    audit.preload(&heads, &drafts)?;
+    let mut writes = Writes::default();
+    let inserted = insert_in(&mut tx, &mut audit, &mut writes, batch).await?;
+    audit.push_writes(&mut writes);
+    writes.commit(tx).await?;
     Ok(inserted)
 }
 
-/// Inserts new actions with their jobs, audit entries and deliveries inside `tx`, with
-/// multi-row statements so a batch of thousands costs a handful of statements.
+/// Prepares the inserts of new actions with their jobs, audit entries and deliveries
+/// (reading inside `tx` what they depend on), as multi-row statements added to `writes`,
+/// so a batch of thousands costs a handful of statements and one round trip.
 async fn insert_in(
     tx: &mut Tx,
     audit: &mut AuditAppender,
+    writes: &mut Writes,
     batch: Vec<NewAction>,
 ) -> Result<Vec<Inserted>> {
     let mut existing = existing_by_key(tx, &batch).await?;
@@ -60,12 +67,12 @@ async fn insert_in(
         created.push(action);
     }
     for chunk in created.chunks(rows_per_statement(ACTION_COLUMN_COUNT)) {
-        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO actions ({ACTION_COLUMNS}) "));
-        q.push_values(chunk, rows::push_action);
-        q.build().execute(&mut **tx).await.db()?;
+        writes
+            .statement(&format!("INSERT INTO actions ({ACTION_COLUMNS}) "))
+            .push_values(chunk, rows::push_action);
     }
-    insert_jobs(tx, &jobs).await?;
-    insert_deliveries(tx, &deliveries).await?;
+    push_jobs(writes, &jobs);
+    push_deliveries(writes, &deliveries);
     Ok(results)
 }
 
@@ -130,8 +137,10 @@ pub(crate) async fn insert_plan(
     .db()?;
     let mut appender = AuditAppender::new(db);
     appender.push(&mut tx, plan.created_at, &audit).await?;
-    let steps = insert_in(&mut tx, &mut appender, steps).await?;
-    appender.write(&mut tx).await?;
+    let mut writes = Writes::default();
+    let steps = insert_in(&mut tx, &mut appender, &mut writes, steps).await?;
+    appender.push_writes(&mut writes);
+    writes.run(&mut tx).await?;
     tx.commit().await.db()?;
     let steps = steps
         .into_iter()
@@ -145,7 +154,7 @@ pub(crate) async fn insert_plan(
 pub(crate) async fn plan(db: &Db, id: Uuid) -> Result<Option<PlanRecord>> {
     let row = sqlx::query("SELECT * FROM plans WHERE id = ?")
         .bind(id.to_string())
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::plan).transpose()
@@ -154,7 +163,7 @@ pub(crate) async fn plan(db: &Db, id: Uuid) -> Result<Option<PlanRecord>> {
 pub(crate) async fn plan_actions(db: &Db, plan_id: Uuid) -> Result<Vec<ActionRecord>> {
     let rows = sqlx::query("SELECT * FROM actions WHERE plan_id = ? ORDER BY plan_step, id")
         .bind(plan_id.to_string())
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     rows.iter().map(rows::action).collect()
@@ -163,7 +172,7 @@ pub(crate) async fn plan_actions(db: &Db, plan_id: Uuid) -> Result<Vec<ActionRec
 pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<ActionRecord>> {
     let row = sqlx::query("SELECT * FROM actions WHERE id = ?")
         .bind(id.to_string())
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::action).transpose()
@@ -177,7 +186,7 @@ pub(crate) async fn by_idempotency_key(
     let row = sqlx::query("SELECT * FROM actions WHERE team_id = ? AND idempotency_key = ?")
         .bind(team_id.to_string())
         .bind(key)
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::action).transpose()
@@ -235,7 +244,7 @@ pub(crate) async fn list(
         q.push(" AND id < ").push_bind(cursor.to_owned());
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-    let rows = q.build().fetch_all(&db.reader).await.db()?;
+    let rows = q.build().fetch_all(&mut *db.read().await?).await.db()?;
     let mut items = rows.iter().map(rows::action).collect::<Result<Vec<_>>>()?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use interlock_store::audit::{self, GENESIS, HashInput};
 use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result, StoreError};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row as _, Sqlite};
 
-use crate::db::{Db, DbResult, Tx, page_limit, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, page_limit, rows_per_statement};
 use crate::rows::{self, int, ms};
 
 /// Entries to append in one transaction. Each chain's head is read once (under the
@@ -44,6 +45,42 @@ impl AuditAppender {
             heads: HashMap::new(),
             rows: Vec::new(),
         }
+    }
+
+    /// Adds `SELECT chain, seq, hash` of the chains `drafts` append to, for a
+    /// transaction to run as it begins; hand the rows to [`AuditAppender::preload`].
+    pub fn push_head_query(&self, q: &mut QueryBuilder<Sqlite>, drafts: &[&AuditDraft]) {
+        let mut chains: Vec<String> = drafts
+            .iter()
+            .map(|d| audit::chain_name(d.team_id, &self.node))
+            .collect();
+        chains.sort_unstable();
+        chains.dedup();
+        q.push("SELECT chain, seq, hash FROM audit_heads WHERE chain IN (");
+        let mut s = q.separated(", ");
+        for c in chains.iter().take(rows_per_statement(1)) {
+            s.push_bind(c.clone());
+        }
+        q.push(")");
+    }
+
+    /// Takes the heads read by [`AuditAppender::push_head_query`] (under the write lock,
+    /// so they are current): those chains need no read of their own.
+    pub fn preload(&mut self, rows: &[SqliteRow], drafts: &[&AuditDraft]) -> Result<()> {
+        for d in drafts {
+            self.heads
+                .entry(audit::chain_name(d.team_id, &self.node))
+                .or_insert_with(|| (0, GENESIS.to_owned()));
+        }
+        for row in rows {
+            let chain: String = row.try_get("chain").db()?;
+            let seq: i64 = row.try_get("seq").db()?;
+            let hash: String = row.try_get("hash").db()?;
+            let seq = u64::try_from(seq)
+                .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
+            self.heads.insert(chain, (seq, hash));
+        }
+        Ok(())
     }
 
     /// Numbers and chains `draft` at `at`. The data is serialized once, and that exact
@@ -105,15 +142,22 @@ impl AuditAppender {
 
     /// Writes the entries and the new chain heads.
     pub async fn write(self, tx: &mut Tx) -> Result<()> {
+        let mut w = Writes::default();
+        self.push_writes(&mut w);
+        w.run(tx).await
+    }
+
+    /// Adds the statements that write the entries and the new chain heads to `w`.
+    pub fn push_writes(self, w: &mut Writes) {
         if self.rows.is_empty() {
-            return Ok(());
+            return;
         }
         for chunk in self.rows.chunks(rows_per_statement(COLUMNS)) {
-            let mut q = QueryBuilder::<Sqlite>::new(
+            w.statement(
                 "INSERT INTO audit (chain, seq, at, team_id, actor_kind, actor_id, subject, event, \
                  data, prev_hash, hash) ",
-            );
-            q.push_values(chunk, |mut s, r| {
+            )
+            .push_values(chunk, |mut s, r| {
                 s.push_bind(r.chain.clone())
                     .push_bind(int(r.seq))
                     .push_bind(r.at)
@@ -126,7 +170,6 @@ impl AuditAppender {
                     .push_bind(r.prev_hash.clone())
                     .push_bind(r.hash.clone());
             });
-            q.build().execute(&mut **tx).await.db()?;
         }
         let heads: Vec<_> = self
             .heads
@@ -134,16 +177,14 @@ impl AuditAppender {
             .filter(|(_, (seq, _))| *seq > 0)
             .collect();
         for chunk in heads.chunks(rows_per_statement(3)) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO audit_heads (chain, seq, hash) ");
+            let q = w.statement("INSERT INTO audit_heads (chain, seq, hash) ");
             q.push_values(chunk, |mut s, (chain, (seq, hash))| {
                 s.push_bind(chain.clone())
                     .push_bind(int(*seq))
                     .push_bind(hash.clone());
             });
             q.push(" ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-            q.build().execute(&mut **tx).await.db()?;
         }
-        Ok(())
     }
 }
 
@@ -223,7 +264,7 @@ pub(crate) async fn search(
         q.push(" AND id < ").push_bind(before);
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-    let rows = q.build().fetch_all(&db.reader).await.db()?;
+    let rows = q.build().fetch_all(&mut *db.read().await?).await.db()?;
     let mut items = rows
         .iter()
         .map(rows::audit_entry)
@@ -249,7 +290,7 @@ pub(crate) async fn heads(db: &Db) -> Result<Vec<(String, u64, String)>> {
          ORDER BY chain",
     )
     .bind(GENESIS)
-    .fetch_all(&db.reader)
+    .fetch_all(&mut *db.read().await?)
     .await
     .db()?;
     rows.into_iter()
@@ -271,7 +312,7 @@ pub(crate) async fn chain(
         .bind(chain)
         .bind(int(after_seq))
         .bind(i64::from(limit))
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     rows.iter().map(rows::audit_entry).collect()

@@ -1,99 +1,12 @@
-//! Changes to existing actions: transitions (one conditional update, so of two racing
-//! changes exactly one wins), reminders and failed attempts.
+//! Changes to existing actions besides transitions (see `transitions`): reminders and
+//! failed attempts.
 
-use interlock_store::{
-    ActionChange, ActionRecord, AttemptFailed, ReminderSent, Result, StoreError,
-};
-use sqlx::{QueryBuilder, Sqlite};
-use uuid::Uuid;
+use interlock_store::{AttemptFailed, ReminderSent, Result, StoreError};
 
 use crate::audit::AuditAppender;
 use crate::connectors::insert_deliveries;
 use crate::db::{Db, DbResult, Tx};
-use crate::jobs::insert_jobs;
-use crate::rows::{self, int, ms};
-
-pub(crate) async fn apply(db: &Db, change: ActionChange) -> Result<ActionRecord> {
-    let t = change.transition;
-    let at = rows::to_millis(change.at);
-    let id = change.action_id.to_string();
-    let u = &change.update;
-
-    let mut q = QueryBuilder::<Sqlite>::new("UPDATE actions SET status = ");
-    q.push_bind(t.to.as_str());
-    q.push(", version = ").push_bind(int(t.to_version));
-    q.push(", updated_at = ").push_bind(ms(at));
-    if let Some(p) = &u.payload {
-        q.push(", payload = ").push_bind(p.to_string());
-    }
-    if let Some(p) = &u.original_payload {
-        q.push(", original_payload = ").push_bind(p.to_string());
-    }
-    if let Some(by) = &u.decided_by {
-        q.push(", decided_by_kind = ").push_bind(by.kind.as_str());
-        q.push(", decided_by_id = ").push_bind(by.id.clone());
-    }
-    if let Some(r) = &u.reason {
-        q.push(", reason = ").push_bind(r.clone());
-    }
-    if let Some(c) = &u.comment {
-        q.push(", comment = ").push_bind(c.clone());
-    }
-    if let Some(e) = &u.last_error {
-        q.push(", last_error = ").push_bind(e.clone());
-    }
-    if let Some(n) = u.attempts {
-        q.push(", attempts = ").push_bind(i64::from(n));
-    }
-    if let Some(x) = u.executed_at {
-        q.push(", executed_at = ").push_bind(ms(x));
-    }
-    q.push(" WHERE id = ").push_bind(id.clone());
-    q.push(" AND status = ").push_bind(t.from.as_str());
-    q.push(" AND version = ").push_bind(int(t.from_version));
-    q.push(" RETURNING *");
-
-    let mut tx = db.begin().await?;
-    let Some(row) = q.build().fetch_optional(&mut *tx).await.db()? else {
-        // Lost the race (or never existed): report the action as it is now and write
-        // nothing; dropping the transaction rolls it back.
-        let current = current(&mut tx, change.action_id).await?;
-        return Err(match current {
-            Some(a) => StoreError::Conflict(Box::new(a)),
-            None => StoreError::NotFound("action"),
-        });
-    };
-    let updated = rows::action(&row)?;
-
-    // End the old timer before scheduling, so a timer this change schedules survives.
-    if change.stop_timer {
-        sqlx::query("UPDATE jobs SET state = 'done' WHERE subject = ? AND kind = 'timer' AND state <> 'done'")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-    }
-    if let Some(job) = change.finish_job {
-        end_job(&mut tx, job).await?;
-    }
-    insert_jobs(&mut tx, &change.jobs).await?;
-    let mut audit = AuditAppender::new(db);
-    audit.push_all(&mut tx, at, &change.audit).await?;
-    audit.write(&mut tx).await?;
-    let deliveries: Vec<_> = change.deliveries.into_iter().map(|d| (ms(at), d)).collect();
-    insert_deliveries(&mut tx, &deliveries).await?;
-    tx.commit().await.db()?;
-    Ok(updated)
-}
-
-async fn current(tx: &mut Tx, id: Uuid) -> Result<Option<ActionRecord>> {
-    let row = sqlx::query("SELECT * FROM actions WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await
-        .db()?;
-    row.as_ref().map(rows::action).transpose()
-}
+use crate::rows::{self, ms};
 
 async fn end_job(tx: &mut Tx, job: i64) -> Result<()> {
     sqlx::query("UPDATE jobs SET state = 'done' WHERE id = ?")

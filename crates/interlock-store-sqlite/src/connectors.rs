@@ -3,11 +3,10 @@
 use chrono::{DateTime, Utc};
 use interlock_core::Category;
 use interlock_store::{AuditDraft, ClockSettings, ConnectorConfig, Delivery, NewDelivery, Result};
-use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
-use crate::db::{Db, DbResult, Tx, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
 use crate::rows::{self, json_text, ms};
 
 pub(crate) async fn set(
@@ -44,7 +43,7 @@ pub(crate) async fn get(
     let row = sqlx::query("SELECT * FROM connectors WHERE team_id = ? AND category = ?")
         .bind(team_id.to_string())
         .bind(category.as_str())
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     Ok(row
@@ -57,7 +56,7 @@ pub(crate) async fn get(
 pub(crate) async fn list(db: &Db, team_id: Uuid) -> Result<Vec<(Category, ConnectorConfig)>> {
     let rows = sqlx::query("SELECT * FROM connectors WHERE team_id = ?")
         .bind(team_id.to_string())
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     let mut all = rows
@@ -73,11 +72,17 @@ pub(crate) async fn insert_deliveries(
     tx: &mut Tx,
     deliveries: &[(i64, NewDelivery)],
 ) -> Result<()> {
+    let mut w = Writes::default();
+    push_deliveries(&mut w, deliveries);
+    w.run(tx).await
+}
+
+pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, NewDelivery)]) {
     for chunk in deliveries.chunks(rows_per_statement(6)) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        w.statement(
             "INSERT INTO deliveries (team_id, action_id, event, reminder, payload, created_at) ",
-        );
-        q.push_values(chunk, |mut s, (at, d)| {
+        )
+        .push_values(chunk, |mut s, (at, d)| {
             s.push_bind(d.team_id.to_string())
                 .push_bind(d.action_id.map(|a| a.to_string()))
                 .push_bind(d.event.clone())
@@ -85,15 +90,13 @@ pub(crate) async fn insert_deliveries(
                 .push_bind(d.payload.to_string())
                 .push_bind(*at);
         });
-        q.build().execute(&mut **tx).await.db()?;
     }
-    Ok(())
 }
 
 pub(crate) async fn deliveries_for_action(db: &Db, action_id: Uuid) -> Result<Vec<Delivery>> {
     let rows = sqlx::query("SELECT * FROM deliveries WHERE action_id = ? ORDER BY id")
         .bind(action_id.to_string())
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     rows.iter().map(rows::delivery).collect()
@@ -117,7 +120,7 @@ pub(crate) async fn agree_clock(db: &Db, proposed: ClockSettings) -> Result<Cloc
 
 pub(crate) async fn clock_settings(db: &Db) -> Result<Option<ClockSettings>> {
     let text: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'clock'")
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     text.as_deref().map(rows::clock).transpose()

@@ -3,22 +3,25 @@
 
 use chrono::{DateTime, Utc};
 use interlock_store::{Job, NewJob, Result};
-use sqlx::{QueryBuilder, Sqlite};
 
-use crate::db::{Db, DbResult, Tx, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
 use crate::rows::{self, ms};
 
 pub(crate) async fn insert_jobs(tx: &mut Tx, jobs: &[NewJob]) -> Result<()> {
+    let mut w = Writes::default();
+    push_jobs(&mut w, jobs);
+    w.run(tx).await
+}
+
+pub(crate) fn push_jobs(w: &mut Writes, jobs: &[NewJob]) {
     for chunk in jobs.chunks(rows_per_statement(3)) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO jobs (kind, subject, run_at) ");
-        q.push_values(chunk, |mut s, j| {
-            s.push_bind(j.kind.as_str())
-                .push_bind(j.subject.to_string())
-                .push_bind(ms(j.run_at));
-        });
-        q.build().execute(&mut **tx).await.db()?;
+        w.statement("INSERT INTO jobs (kind, subject, run_at) ")
+            .push_values(chunk, |mut s, j| {
+                s.push_bind(j.kind.as_str())
+                    .push_bind(j.subject.to_string())
+                    .push_bind(ms(j.run_at));
+            });
     }
-    Ok(())
 }
 
 pub(crate) async fn enqueue(db: &Db, jobs: Vec<NewJob>) -> Result<()> {
@@ -51,7 +54,7 @@ pub(crate) async fn claim(
     .bind(ms(lease_until))
     .bind(ms(due_by))
     .bind(i64::from(limit))
-    .fetch_all(&db.writer)
+    .fetch_all(&mut *db.write().await?)
     .await
     .db()?;
     let mut jobs = rows.iter().map(rows::job).collect::<Result<Vec<_>>>()?;
@@ -66,7 +69,7 @@ pub(crate) async fn finish(db: &Db, id: i64, worker: &str) -> Result<bool> {
     )
     .bind(id)
     .bind(worker)
-    .execute(&db.writer)
+    .execute(&mut *db.write().await?)
     .await
     .db()?;
     Ok(done.rows_affected() == 1)
@@ -85,7 +88,7 @@ pub(crate) async fn reschedule(
     .bind(ms(run_at))
     .bind(id)
     .bind(worker)
-    .execute(&db.writer)
+    .execute(&mut *db.write().await?)
     .await
     .db()?;
     Ok(moved.rows_affected() == 1)
@@ -97,7 +100,7 @@ pub(crate) async fn rescue(db: &Db, real_now: DateTime<Utc>) -> Result<u64> {
           WHERE state = 'running' AND lease_until < ?",
     )
     .bind(ms(real_now))
-    .execute(&db.writer)
+    .execute(&mut *db.write().await?)
     .await
     .db()?;
     Ok(rescued.rows_affected())
@@ -109,7 +112,7 @@ pub(crate) async fn release_claims_of(db: &Db, worker: &str) -> Result<u64> {
           WHERE state = 'running' AND claimed_by = ?",
     )
     .bind(worker)
-    .execute(&db.writer)
+    .execute(&mut *db.write().await?)
     .await
     .db()?;
     Ok(released.rows_affected())
@@ -117,7 +120,7 @@ pub(crate) async fn release_claims_of(db: &Db, worker: &str) -> Result<u64> {
 
 pub(crate) async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
     let at: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'ready'")
-        .fetch_one(&db.reader)
+        .fetch_one(&mut *db.read().await?)
         .await
         .db()?;
     Ok(at.and_then(DateTime::from_timestamp_millis))

@@ -38,7 +38,7 @@ pub(crate) async fn create(db: &Db, key: KeyRecord, audit: AuditDraft) -> Result
 pub(crate) async fn by_id(db: &Db, id: &str) -> Result<Option<KeyRecord>> {
     let row = sqlx::query("SELECT * FROM api_keys WHERE id = ?")
         .bind(id)
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::key).transpose()
@@ -46,7 +46,7 @@ pub(crate) async fn by_id(db: &Db, id: &str) -> Result<Option<KeyRecord>> {
 
 pub(crate) async fn list(db: &Db) -> Result<Vec<KeyRecord>> {
     let rows = sqlx::query("SELECT * FROM api_keys ORDER BY created_at, id")
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     rows.iter().map(rows::key).collect()
@@ -83,7 +83,7 @@ pub(crate) async fn touch(db: &Db, id: &str, at: DateTime<Utc>) -> Result<()> {
     sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
         .bind(ms(at))
         .bind(id)
-        .execute(&db.writer)
+        .execute(&mut *db.write().await?)
         .await
         .db()?;
     Ok(())

@@ -1,10 +1,12 @@
 //! Interlock's embedded backend: one SQLite file in WAL mode.
 //!
-//! SQLite has one writer at a time, so every write goes through a pool of exactly one
-//! connection: writes queue in the process instead of failing with `SQLITE_BUSY`, and
-//! throughput comes from group commit (`insert_actions` writes a whole batch in one
-//! transaction, so one fsync covers thousands of proposals). Reads use a separate pool
-//! and, thanks to WAL, never wait for the writer.
+//! SQLite has one writer at a time, so every write goes through exactly one connection:
+//! writes queue in the process instead of failing with `SQLITE_BUSY`, and throughput
+//! comes from group commit (`insert_actions` writes a whole batch in one transaction, so
+//! one fsync covers thousands of proposals; concurrent transitions are batched the same
+//! way, see `transitions`). Reads use connections of their own and, thanks to WAL, never
+//! wait for the writer. A transaction makes as few round trips to the connection's thread
+//! as it can (see `conn` and `db::Writes`): under load those, not SQLite, set the pace.
 //!
 //! Every write transaction starts with `BEGIN IMMEDIATE`, so a second process on the same
 //! file (the CLI while `serve` runs) waits for the write lock up front rather than failing
@@ -15,6 +17,7 @@
 mod actions;
 mod audit;
 mod changes;
+mod conn;
 mod connect;
 mod connectors;
 mod db;
@@ -25,6 +28,7 @@ mod people;
 mod rows;
 mod store;
 mod teams;
+mod transitions;
 
 pub use interlock_store::{Result, StoreError};
 
@@ -41,11 +45,12 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url`: `sqlite://path`, `sqlite:path`
     /// or a plain file path. Does not migrate: call [`Store::migrate`](interlock_store::Store::migrate).
     pub async fn open(url: &str) -> Result<SqliteStore> {
-        let (writer, reader) = connect::pools(url).await?;
+        let (writer, readers) = connect::connections(url).await?;
         Ok(SqliteStore {
             db: db::Db {
                 writer,
-                reader,
+                readers,
+                changes: Default::default(),
                 node: LOCAL_NODE.into(),
             },
         })
@@ -62,10 +67,10 @@ impl SqliteStore {
         &self.db.node
     }
 
-    /// Closes both pools, waiting for open connections to finish (a clean shutdown
+    /// Closes every connection, waiting for each to be free (a clean shutdown
     /// checkpoints the WAL).
     pub async fn close(&self) {
         self.db.writer.close().await;
-        self.db.reader.close().await;
+        self.db.readers.close().await;
     }
 }

@@ -35,12 +35,12 @@ pub(crate) async fn run(db: &Db) -> Result<()> {
             applied_at  INTEGER NOT NULL
         )",
     )
-    .execute(&db.writer)
+    .execute(&mut *db.write().await?)
     .await
     .db()?;
 
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(&db.writer)
+        .fetch_one(&mut *db.write().await?)
         .await
         .db()?;
     let known = MIGRATIONS.last().map_or(0, |m| m.version);

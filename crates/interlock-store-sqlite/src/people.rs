@@ -63,7 +63,7 @@ async fn with_teams(db: &Db, row: Option<SqliteRow>) -> Result<Option<UserRecord
     let teams: Vec<String> =
         sqlx::query_scalar("SELECT team_id FROM memberships WHERE user_id = ? ORDER BY team_id")
             .bind(user.id.to_string())
-            .fetch_all(&db.reader)
+            .fetch_all(&mut *db.read().await?)
             .await
             .db()?;
     user.teams = teams
@@ -76,7 +76,7 @@ async fn with_teams(db: &Db, row: Option<SqliteRow>) -> Result<Option<UserRecord
 pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRecord>> {
     let row = sqlx::query("SELECT * FROM users WHERE id = ?")
         .bind(id.to_string())
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     with_teams(db, row).await
@@ -85,7 +85,7 @@ pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRecord>> {
 pub(crate) async fn by_email(db: &Db, email: &str) -> Result<Option<UserRecord>> {
     let row = sqlx::query("SELECT * FROM users WHERE email = ?")
         .bind(email.to_lowercase())
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     with_teams(db, row).await
@@ -93,7 +93,7 @@ pub(crate) async fn by_email(db: &Db, email: &str) -> Result<Option<UserRecord>>
 
 pub(crate) async fn list(db: &Db) -> Result<Vec<UserRecord>> {
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users ORDER BY email")
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     let mut out = Vec::with_capacity(ids.len());
@@ -210,7 +210,7 @@ pub(crate) async fn create_session(db: &Db, s: SessionRecord) -> Result<()> {
         .bind(&s.csrf_token)
         .bind(ms(s.created_at))
         .bind(ms(s.expires_at))
-        .execute(&db.writer)
+        .execute(&mut *db.write().await?)
         .await
         .db()?;
     Ok(())
@@ -219,7 +219,7 @@ pub(crate) async fn create_session(db: &Db, s: SessionRecord) -> Result<()> {
 pub(crate) async fn session(db: &Db, id_hash: &str) -> Result<Option<SessionRecord>> {
     let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = ?")
         .bind(id_hash)
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::session).transpose()
@@ -228,7 +228,7 @@ pub(crate) async fn session(db: &Db, id_hash: &str) -> Result<Option<SessionReco
 pub(crate) async fn delete_session(db: &Db, id_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
         .bind(id_hash)
-        .execute(&db.writer)
+        .execute(&mut *db.write().await?)
         .await
         .db()?;
     Ok(())
@@ -237,7 +237,7 @@ pub(crate) async fn delete_session(db: &Db, id_hash: &str) -> Result<()> {
 pub(crate) async fn purge_sessions(db: &Db, real_now: DateTime<Utc>) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
         .bind(ms(real_now))
-        .execute(&db.writer)
+        .execute(&mut *db.write().await?)
         .await
         .db()?
         .rows_affected())

@@ -7,7 +7,10 @@ use interlock_store::*;
 use uuid::Uuid;
 
 use crate::db::DbResult;
-use crate::{SqliteStore, actions, audit, changes, connectors, jobs, keys, migrate, people, teams};
+use crate::{
+    SqliteStore, actions, audit, changes, connectors, jobs, keys, migrate, people, teams,
+    transitions,
+};
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
@@ -17,7 +20,7 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
-            .execute(&self.db.reader)
+            .execute(&mut *self.db.read().await?)
             .await
             .db()?;
         Ok(())
@@ -131,7 +134,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_change(&self, change: ActionChange) -> Result<ActionRecord> {
-        changes::apply(&self.db, change).await
+        transitions::apply(&self.db, change).await
     }
 
     async fn record_reminder(&self, reminder: ReminderSent) -> Result<bool> {

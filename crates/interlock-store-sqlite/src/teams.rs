@@ -59,7 +59,7 @@ async fn insert_rules(
 pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<Team>> {
     let row = sqlx::query("SELECT * FROM teams WHERE id = ?")
         .bind(id.to_string())
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::team).transpose()
@@ -68,7 +68,7 @@ pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<Team>> {
 pub(crate) async fn by_slug(db: &Db, slug: &str) -> Result<Option<Team>> {
     let row = sqlx::query("SELECT * FROM teams WHERE slug = ?")
         .bind(slug)
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::team).transpose()
@@ -76,7 +76,7 @@ pub(crate) async fn by_slug(db: &Db, slug: &str) -> Result<Option<Team>> {
 
 pub(crate) async fn list(db: &Db) -> Result<Vec<Team>> {
     let rows = sqlx::query("SELECT * FROM teams ORDER BY slug")
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     rows.iter().map(rows::team).collect()
@@ -86,7 +86,7 @@ pub(crate) async fn current_rules(db: &Db, team_id: Uuid) -> Result<RulesVersion
     let row =
         sqlx::query("SELECT * FROM rules_versions WHERE team_id = ? ORDER BY version DESC LIMIT 1")
             .bind(team_id.to_string())
-            .fetch_optional(&db.reader)
+            .fetch_optional(&mut *db.read().await?)
             .await
             .db()?;
     row.as_ref()
@@ -103,7 +103,7 @@ pub(crate) async fn rules_version(
     let row = sqlx::query("SELECT * FROM rules_versions WHERE team_id = ? AND version = ?")
         .bind(team_id.to_string())
         .bind(int(version))
-        .fetch_optional(&db.reader)
+        .fetch_optional(&mut *db.read().await?)
         .await
         .db()?;
     row.as_ref().map(rows::rules_version).transpose()
@@ -112,7 +112,7 @@ pub(crate) async fn rules_version(
 pub(crate) async fn list_rules(db: &Db, team_id: Uuid) -> Result<Vec<RulesVersion>> {
     let rows = sqlx::query("SELECT * FROM rules_versions WHERE team_id = ? ORDER BY version DESC")
         .bind(team_id.to_string())
-        .fetch_all(&db.reader)
+        .fetch_all(&mut *db.read().await?)
         .await
         .db()?;
     rows.iter().map(rows::rules_version).collect()

@@ -17,6 +17,8 @@ use crate::state::AppState;
 
 const RESCUE_EVERY: Duration = Duration::from_secs(5);
 const MAX_CLAIM: usize = 256;
+/// The longest a claim waits for busy workers to come free (see `run`).
+const GATHER_FOR: Duration = Duration::from_millis(10);
 
 pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run(state, shutdown))
@@ -24,6 +26,7 @@ pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> tokio::task::J
 
 async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(state.settings.job_concurrency));
+    let gather = (state.settings.job_concurrency / 2).max(1);
     let mut last_rescue: Option<Instant> = None;
     // Whatever this node's name still holds was left by a run that died: take it back now
     // rather than after its lease.
@@ -43,6 +46,17 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 Err(e) => tracing::error!(error = %e, "could not rescue expired jobs"),
             }
             last_rescue = Some(Instant::now());
+        }
+        if permits.available_permits() < gather {
+            // Most workers are busy. Give them a moment to come free together, so that
+            // one claim (one commit) hands out many jobs, whose outcomes then share
+            // commits too; claiming as each worker frees up made it one job, and two
+            // fsyncs, per claim. Bounded, and never when the workers are mostly idle.
+            tokio::select! {
+                p = permits.clone().acquire_many_owned(gather as u32) => drop(p),
+                _ = tokio::time::sleep(GATHER_FOR) => {}
+                _ = shutdown.changed() => {}
+            }
         }
         let free = permits.available_permits().min(MAX_CLAIM);
         if free == 0 {

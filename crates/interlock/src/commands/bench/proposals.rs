@@ -1,234 +1,260 @@
-//! Durable proposals per second over HTTP (issue: ≥ 10,000/s at 64 clients, p99 < 20 ms).
+//! `interlock bench proposals`: durable proposals per second over HTTP, and their
+//! latency, at several client counts (the issue's target: at least 10,000 proposals/s at
+//! 64 clients with p99 under 20 ms).
+//!
+//! Every proposal counted was answered 201, which the server only does after the
+//! action, its timer or execution job, its audit entries and its notification are
+//! committed to disk (SQLite in WAL mode with synchronous=FULL, group commit).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use anyhow::Context;
+use axum::body::Bytes;
 use clap::Args;
-use interlock_core::SystemClock;
-use interlock_core::rules::RuleSet;
-use interlock_server::ServerSettings;
-use interlock_server::service::{admin, proposals};
-use interlock_store::{Actor, AuditDraft, Store};
-use interlock_store_sqlite::SqliteStore;
-use serde_json::json;
 
-use super::load::{LoadResult, closed_loop};
+use super::baselines;
+use super::load::{self, LoadResult, Schedule, Target};
+use super::machine::{CLIENT_THREAD, Machine, load_average};
+use super::metrics::{Counters, Executions};
+use super::mix::Mix;
+use super::report::{Report, Row};
+use super::server::{self, Database, InProcess};
 
 #[derive(Debug, Args)]
-pub struct ProposalArgs {
-    /// Concurrent clients, comma-separated.
+pub struct ProposalsArgs {
+    /// Concurrent clients, one keep-alive connection each; one measurement per count.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     clients: Vec<usize>,
-    /// Measured seconds per client count (after the warm-up).
+    /// Measured seconds per client count.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Seconds of load before each measurement that are not counted.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
-    /// Percent of time bombs, autonomous and human-approval proposals.
-    #[arg(long, default_value = "80,10,10")]
-    mix: String,
-    /// Also write the results as JSON here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Skip the baselines (for profiling the server alone).
+    /// The in-process server's database: `temp` (a fresh file, deleted afterwards) or
+    /// sqlite://FILE (team `bench` is created or reused in it).
+    #[arg(long, default_value = "temp", conflicts_with = "target")]
+    database: String,
+    /// Load a running server at this URL instead of starting one (needs --key, an agent
+    /// key of a USD team; its per-key rate limit applies and shows up as 429 errors).
+    #[arg(long, requires = "key")]
+    target: Option<String>,
+    /// The agent key for --target.
+    #[arg(long, requires = "target")]
+    key: Option<String>,
+    /// Proposals by level, as weights: refunds of $120 arm a time bomb, $20 execute at
+    /// once (the scheduler then runs them through the log connector), $900 wait for a
+    /// person.
+    #[arg(long, default_value = "time_bomb=80,autonomous=10,human_approval=10")]
+    mix: Mix,
+    /// Seconds for the one-commit-per-row SQLite baseline.
+    #[arg(long, default_value_t = 3)]
+    baseline_seconds: u64,
+    /// Skip the baselines (quicker, e.g. while profiling).
     #[arg(long)]
     no_baselines: bool,
+    /// Also write every figure as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
-const WORKED_EXAMPLE: &str = include_str!("../../../../../examples/rules.json");
+/// How long the scheduler may take to catch up with executions between client counts.
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 
-fn refund(amount: &str) -> serde_json::Value {
-    json!({
-        "category": "REFUND",
-        "title": "Refund the duplicate charge",
-        "rationale": "Invoice 1042 was charged twice",
-        "payload": {"customer_id": "cus_42", "amount": amount, "currency": "USD", "kind": "partial", "reason": "duplicate charge"},
-    })
-}
-
-/// A fresh store on a temporary file, with team `bench` on the worked example.
-async fn fresh_store(
-    dir: &std::path::Path,
-) -> anyhow::Result<(Arc<dyn Store>, interlock_store::Team)> {
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&format!("sqlite://{}", dir.join("bench.db").display())).await?);
-    store.migrate().await?;
-    let actor = Actor::system("bench");
-    let now = Utc::now();
-    let team = admin::create_team(store.as_ref(), "bench", "Bench", &actor, now)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let rules = RuleSet::from_json_str(WORKED_EXAMPLE)?;
-    let audit = AuditDraft {
-        team_id: Some(team.id),
-        actor: actor.clone(),
-        subject: None,
-        event: "rules.changed".into(),
-        data: json!({}),
-    };
-    store
-        .save_rules(team.id, 1, rules, actor, now, audit)
-        .await?;
-    Ok((store, team))
-}
-
-pub async fn run(args: ProposalArgs) -> anyhow::Result<()> {
-    let mix: Vec<u64> = args
-        .mix
-        .split(',')
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
+pub async fn run(args: ProposalsArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        mix.len() == 3 && mix.iter().sum::<u64>() == 100,
-        "--mix is three percentages adding up to 100"
+        !args.clients.is_empty() && args.clients.iter().all(|&c| c > 0),
+        "--clients takes positive counts"
     );
-    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
-        [("120.00", mix[0]), ("20.00", mix[1]), ("900.00", mix[2])]
-            .iter()
-            .flat_map(|(amount, pct)| {
-                std::iter::repeat_n(
-                    serde_json::to_vec(&refund(amount)).unwrap_or_default(),
-                    *pct as usize,
-                )
-            })
-            .collect(),
-    );
-    let (warmup, duration) = (
-        Duration::from_secs(args.warmup),
-        Duration::from_secs(args.seconds),
-    );
-    eprintln!(
-        "machine: {} cores; the load generator runs on the same machine as the server",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    anyhow::ensure!(args.seconds > 0, "--seconds must be at least 1");
+    let machine = Machine::describe();
+    // The load generator gets its own runtime and threads, as a separate process would
+    // have; the operating system shares the cores between it and the server.
+    let clients_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(CLIENT_THREAD)
+        .enable_all()
+        .build()?;
 
-    let (mut ceiling, mut noop) = (0.0, Vec::new());
-    if !args.no_baselines {
-        eprintln!("baseline: SQLite, one proposal per transaction (synchronous=FULL)");
-        ceiling = one_commit_per_row(Duration::from_secs(args.seconds.min(5))).await?;
-        eprintln!("baseline: a no-op HTTP handler");
-        let noop_url = noop_server().await?;
-        for &c in &args.clients {
-            let b = bodies.clone();
-            let run = closed_loop(
-                &noop_url,
-                None,
-                c,
-                warmup,
-                duration,
-                201,
-                Arc::new(move |i| b[(i % 100) as usize].clone()),
+    let db = Database::open(&args.database)?;
+    let (local, url, key, server) = match (&args.target, &args.key) {
+        (Some(target), Some(key)) => (
+            None,
+            actions_url(target),
+            key.clone(),
+            format!("{target} (not started by this run)"),
+        ),
+        _ => {
+            let s = server::start(&db).await?;
+            let what = format!(
+                "in-process, on a SQLite file ({}; WAL, synchronous=FULL)",
+                if args.database == "temp" {
+                    "fresh temporary file"
+                } else {
+                    db.url.as_str()
+                }
             );
-            noop.push(run.await?);
+            let (url, key) = (s.url.clone(), s.key.clone());
+            (Some(s), url, key, what)
         }
-    }
-
-    eprintln!("Interlock: durable proposals (SQLite file, WAL, synchronous=FULL, group commit)");
-    let dir = tempfile::tempdir()?;
-    let (store, team) = fresh_store(dir.path()).await?;
-    let key = admin::create_key(
-        store.as_ref(),
-        admin::NewKey::agent(&team),
-        &Actor::system("bench"),
-        Utc::now(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!(e.message))?
-    .token;
-    // The per-key rate limit would throttle one agent key long before the server does.
-    let settings = ServerSettings {
-        proposals_per_second: 1e9,
-        proposal_burst: u32::MAX,
-        ..ServerSettings::default()
     };
-    let state =
-        interlock_server::build_state(store.clone(), Arc::new(SystemClock), settings, None, 1)?;
-    let running =
-        interlock_server::start(state, tokio::net::TcpListener::bind("127.0.0.1:0").await?).await?;
-    let url = format!("http://{}/v1/actions", running.addr);
-    let mut results = Vec::new();
-    for &c in &args.clients {
-        let b = bodies.clone();
-        results.push(
-            closed_loop(
-                &url,
-                Some(&key),
-                c,
-                warmup,
-                duration,
-                201,
-                Arc::new(move |i| b[(i % 100) as usize].clone()),
-            )
-            .await?,
-        );
-    }
-    running.shutdown().await;
+    eprintln!("interlock bench proposals: {server}; {}", args.mix);
+    eprintln!(
+        "note: the load generator runs on this machine too ({} CPUs)",
+        machine.cpus
+    );
+    let target = Target {
+        url,
+        bearer: Some(key),
+        bodies: Arc::from(args.mix.bodies()),
+        success: 201,
+    };
+    let answer = probe(&target).await?;
 
-    print_table(ceiling, &noop, &results);
-    if let Some(path) = args.json {
-        let doc = json!({"one_commit_per_row_per_second": ceiling, "noop_http": noop, "proposals": results, "mix": args.mix});
-        std::fs::write(&path, serde_json::to_vec_pretty(&doc)?)?;
+    let mut rows = Vec::new();
+    for &clients in &args.clients {
+        let schedule = Schedule {
+            clients,
+            warmup: Duration::from_secs(args.warmup),
+            measure: Duration::from_secs(args.seconds),
+        };
+        let before = local.as_ref().map(|s| Counters::read(&s.metrics));
+        let result = on(
+            &clients_rt,
+            target.clone(),
+            schedule,
+            format!("{clients} clients"),
+        )
+        .await?;
+        let executions = match (&local, before) {
+            (Some(s), Some(before)) => Some(executions_since(s, before).await),
+            _ => None,
+        };
+        eprintln!("  {}", summary_line(&result));
+        rows.push(Row { result, executions });
+    }
+    if let Some(s) = local {
+        s.running.shutdown().await;
+    }
+
+    let (mut commit_ceiling, mut noop) = (None, Vec::new());
+    if !args.no_baselines {
+        eprintln!(
+            "baseline: SQLite, one proposal per commit, {} s",
+            args.baseline_seconds
+        );
+        commit_ceiling =
+            Some(baselines::one_commit_per_row(Duration::from_secs(args.baseline_seconds)).await?);
+        let (noop_url, noop_task) = baselines::noop_server(answer).await?;
+        let noop_target = Target {
+            url: noop_url,
+            ..target.clone()
+        };
+        for &clients in &args.clients {
+            let schedule = Schedule {
+                clients,
+                warmup: Duration::from_secs(args.warmup),
+                measure: Duration::from_secs(args.seconds),
+            };
+            let result = on(
+                &clients_rt,
+                noop_target.clone(),
+                schedule,
+                format!("no-op, {clients} clients"),
+            )
+            .await?;
+            eprintln!("  no-op: {}", summary_line(&result));
+            noop.push(result);
+        }
+        noop_task.abort();
+    }
+    clients_rt.shutdown_background();
+
+    let report = Report {
+        machine,
+        load_average_at_end: load_average(),
+        server,
+        mix: args.mix.to_string(),
+        warmup_seconds: args.warmup,
+        measured_seconds: args.seconds,
+        rows,
+        commit_ceiling,
+        noop_http: noop,
+    };
+    println!("{report}");
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
 
-/// Sequential proposals, each its own transaction and fsync: what group commit beats.
-async fn one_commit_per_row(duration: Duration) -> anyhow::Result<f64> {
-    let dir = tempfile::tempdir()?;
-    let (store, team) = fresh_store(dir.path()).await?;
-    let rules = store.current_rules(team.id).await?.rules;
-    let body: proposals::ProposeBody = serde_json::from_value(refund("120.00"))?;
-    let actor = Actor::system("bench");
+/// `http://host:port` or the full `…/v1/actions`.
+fn actions_url(target: &str) -> String {
+    let base = target.trim_end_matches('/');
+    if base.ends_with("/v1/actions") {
+        base.to_owned()
+    } else {
+        format!("{base}/v1/actions")
+    }
+}
+
+/// Runs one load on the load generator's runtime.
+async fn on(
+    rt: &tokio::runtime::Runtime,
+    target: Target,
+    schedule: Schedule,
+    label: String,
+) -> anyhow::Result<LoadResult> {
+    rt.spawn(load::run(target, schedule, label)).await?
+}
+
+/// One proposal before the clients start: fails early on a wrong URL, key or team, and
+/// returns a real answer for the no-op baseline to send back.
+async fn probe(target: &Target) -> anyhow::Result<Bytes> {
+    let http = reqwest::Client::new();
+    let mut req = http
+        .post(&target.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(target.bodies[0].clone());
+    if let Some(key) = &target.bearer {
+        req = req.bearer_auth(key);
+    }
+    let answer = req
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {}", target.url))?;
+    let status = answer.status();
+    let body = answer.bytes().await?;
+    anyhow::ensure!(
+        status.as_u16() == target.success,
+        "the first proposal was answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok(body)
+}
+
+/// Reads what the scheduler did, after waiting (up to a limit) for it to execute every
+/// autonomous action proposed so far, so the next client count starts from a quiet
+/// server.
+async fn executions_since(s: &InProcess, before: Counters) -> Executions {
+    let at_end = Counters::read(&s.metrics);
     let started = Instant::now();
-    let mut n = 0u64;
-    while started.elapsed() < duration {
-        let valid =
-            proposals::validate(&body, rules.currency()).map_err(|e| anyhow::anyhow!(e.message))?;
-        let new = proposals::build(&team, &rules, valid, &actor, Utc::now(), None)
-            .map_err(|e| anyhow::anyhow!(e.message))?;
-        store.insert_actions(vec![new]).await?;
-        n += 1;
+    while Counters::read(&s.metrics).backlog() > 0.0 && started.elapsed() < DRAIN_LIMIT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
+    Executions::between(before, at_end, started.elapsed().as_secs_f64())
 }
 
-async fn noop_server() -> anyhow::Result<String> {
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::post(|_: axum::body::Bytes| async {
-            (axum::http::StatusCode::CREATED, "{}")
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(url)
-}
-
-fn print_table(ceiling: f64, noop: &[LoadResult], results: &[LoadResult]) {
-    println!();
-    println!("SQLite one commit per proposal (baseline): {ceiling:.0} proposals/s");
-    println!();
-    println!(
-        "| clients | proposals/s | p50 ms | p90 ms | p99 ms | max ms | errors | no-op HTTP req/s | no-op p99 ms |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (i, r) in results.iter().enumerate() {
-        let (n_rate, n_p99) = noop.get(i).map_or((0.0, 0.0), |n| (n.per_second, n.p99_ms));
-        println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.2} |",
-            r.clients,
-            r.per_second,
-            r.p50_ms,
-            r.p90_ms,
-            r.p99_ms,
-            r.max_ms,
-            r.errors,
-            n_rate,
-            n_p99
-        );
-    }
+fn summary_line(r: &LoadResult) -> String {
+    format!(
+        "{:>3} clients: {:>8.0}/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        r.clients,
+        r.per_second,
+        r.latency.p50_ms,
+        r.latency.p99_ms,
+        r.error_count()
+    )
 }

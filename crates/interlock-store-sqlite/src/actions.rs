@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditAppender;
 use crate::connectors::push_deliveries;
-use crate::db::{Db, DbResult, Tx, Writes, page_limit, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, page_limit, push_team_scope, rows_per_statement};
 use crate::jobs::push_jobs;
 use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
 
@@ -201,22 +201,11 @@ pub(crate) async fn list(
 ) -> Result<Page<ActionRecord>> {
     let limit = page_limit(limit);
     let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM actions WHERE 1 = 1");
-    if let Some(teams) = &f.visible_teams {
-        if teams.is_empty() {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
-        }
-        q.push(" AND team_id IN (");
-        let mut s = q.separated(", ");
-        for t in teams {
-            s.push_bind(t.to_string());
-        }
-        q.push(")");
-    }
-    if let Some(t) = f.team_id {
-        q.push(" AND team_id = ").push_bind(t.to_string());
+    if !push_team_scope(&mut q, f.visible_teams.as_deref(), f.team_id) {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
     }
     if !f.statuses.is_empty() {
         q.push(" AND status IN (");

@@ -8,7 +8,7 @@ use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result, StoreEr
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row as _, Sqlite};
 
-use crate::db::{Db, DbResult, Tx, Writes, page_limit, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, page_limit, push_team_scope, rows_per_statement};
 use crate::rows::{self, int, ms};
 
 /// Entries to append in one transaction. Each chain's head is read once (under the
@@ -225,22 +225,11 @@ pub(crate) async fn search(
 ) -> Result<Page<AuditEntry>> {
     let limit = page_limit(limit);
     let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM audit WHERE 1 = 1");
-    if let Some(teams) = &f.visible_teams {
-        if teams.is_empty() {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
-        }
-        q.push(" AND team_id IN (");
-        let mut s = q.separated(", ");
-        for t in teams {
-            s.push_bind(t.to_string());
-        }
-        q.push(")");
-    }
-    if let Some(t) = f.team_id {
-        q.push(" AND team_id = ").push_bind(t.to_string());
+    if !push_team_scope(&mut q, f.visible_teams.as_deref(), f.team_id) {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
     }
     if let Some(subject) = &f.subject {
         q.push(" AND subject = ").push_bind(subject.clone());

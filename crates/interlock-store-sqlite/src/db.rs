@@ -132,6 +132,30 @@ pub(crate) fn rows_per_statement(columns: usize) -> usize {
     (MAX_BINDS / columns).max(1)
 }
 
+/// Narrows a listing to the teams a caller may see (`None`: every team) and to one team.
+/// Returns false when the caller sees no team at all, so nothing can match.
+pub(crate) fn push_team_scope(
+    q: &mut QueryBuilder<Sqlite>,
+    visible: Option<&[uuid::Uuid]>,
+    team: Option<uuid::Uuid>,
+) -> bool {
+    if let Some(teams) = visible {
+        if teams.is_empty() {
+            return false;
+        }
+        q.push(" AND team_id IN (");
+        let mut s = q.separated(", ");
+        for t in teams {
+            s.push_bind(t.to_string());
+        }
+        q.push(")");
+    }
+    if let Some(t) = team {
+        q.push(" AND team_id = ").push_bind(t.to_string());
+    }
+    true
+}
+
 /// Caps a page size: at least one row, at most 500.
 pub(crate) fn page_limit(limit: u32) -> i64 {
     i64::from(limit.clamp(1, 500))

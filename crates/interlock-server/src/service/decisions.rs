@@ -63,14 +63,24 @@ pub async fn load_visible(
     Ok(action)
 }
 
-fn check_text(field: &str, text: &Option<String>) -> ApiResult<()> {
-    match text {
-        Some(t) if t.chars().count() > MAX_REASON => Err(ApiError::unprocessable(
+/// Checks a person's reason or comment, records it in the audit data, and returns it for
+/// the action's own field.
+fn noted(
+    field: &'static str,
+    text: &Option<String>,
+    audit: &mut Value,
+) -> ApiResult<Option<String>> {
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_REASON)
+    {
+        return Err(ApiError::unprocessable(
             "invalid_field",
             format!("`{field}` is longer than {MAX_REASON} characters"),
-        )),
-        _ => Ok(()),
+        ));
     }
+    audit[field] = json!(text);
+    Ok(text.clone())
 }
 
 pub async fn act(
@@ -109,7 +119,7 @@ pub async fn act(
                     "nobody approves an action they proposed themselves",
                 ));
             }
-            check_text("comment", comment)?;
+            update.comment = noted("comment", comment, &mut audit)?;
             let deps = dependencies_met(state, &action).await?;
             let t = current.approve(*expected_version, deps);
             if let (Ok(_), Some(edited)) = (&t, edits) {
@@ -118,46 +128,35 @@ pub async fn act(
                 update.original_payload = Some(action.payload.clone());
                 update.payload = Some(edited.clone());
             }
-            update.comment = comment.clone();
-            audit["comment"] = json!(comment);
             t
         }
         Command::Hold {
             expected_version,
             reason,
         } => {
-            check_text("reason", reason)?;
-            update.reason = reason.clone();
-            audit["reason"] = json!(reason);
+            update.reason = noted("reason", reason, &mut audit)?;
             current.hold(*expected_version)
         }
         Command::Reject {
             expected_version,
             reason,
         } => {
-            check_text("reason", reason)?;
-            update.reason = reason.clone();
-            audit["reason"] = json!(reason);
+            update.reason = noted("reason", reason, &mut audit)?;
             current.reject(*expected_version)
         }
         Command::Withdraw { reason } => {
             if principal.is_agent() && action.proposed_by != principal.actor {
                 return Err(ApiError::not_found("action"));
             }
-            check_text("reason", reason)?;
-            update.reason = reason.clone();
-            audit["reason"] = json!(reason);
+            update.reason = noted("reason", reason, &mut audit)?;
             current.withdraw()
         }
         Command::Retry { comment } => {
-            check_text("comment", comment)?;
-            update.comment = comment.clone();
+            update.comment = noted("comment", comment, &mut audit)?;
             current.retry()
         }
         Command::Dismiss { comment } => {
-            check_text("comment", comment)?;
-            update.comment = comment.clone();
-            audit["comment"] = json!(comment);
+            update.comment = noted("comment", comment, &mut audit)?;
             current.dismiss()
         }
     };

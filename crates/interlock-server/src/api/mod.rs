@@ -1,7 +1,7 @@
 //! The JSON API under `/v1` (SPEC §16), and the operations endpoints.
 
 pub mod actions;
-mod audit;
+pub(crate) mod audit;
 pub use audit::{CSV_HEADER as AUDIT_CSV_HEADER, csv_line as audit_csv_line};
 mod connectors;
 mod events;

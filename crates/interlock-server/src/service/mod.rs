@@ -7,4 +7,5 @@ pub mod decisions;
 pub mod diff;
 pub mod people;
 pub mod proposals;
+pub mod rules;
 pub mod transitions;

@@ -68,7 +68,7 @@ fn login_form(
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
-        Ok(Some(_)) => Redirect::to("/account").into_response(),
+        Ok(Some(_)) => Redirect::to("/inbox").into_response(),
         _ => Redirect::to("/login").into_response(),
     }
 }

@@ -2,6 +2,7 @@
 //! nothing loaded from outside the binary.
 
 mod action_page;
+mod admin_page;
 mod audit_page;
 mod decide;
 mod edit_form;
@@ -46,6 +47,13 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/hitl-rules/rollback", post(rules_page::rollback))
         .route("/audit", get(audit_page::audit_page))
         .route("/audit/verify", get(audit_page::verify_page))
+        .route("/admin", get(admin_page::admin_page))
+        .route("/admin/teams", post(admin_page::create_team))
+        .route("/admin/people", post(admin_page::add_person))
+        .route("/admin/people/{id}/role", post(admin_page::set_role))
+        .route("/admin/people/{id}/remove", post(admin_page::remove_person))
+        .route("/admin/keys", post(admin_page::create_key))
+        .route("/admin/keys/{id}/revoke", post(admin_page::revoke_key))
         .route("/static/console.css", get(stylesheet))
         .route("/static/console.js", get(script))
 }

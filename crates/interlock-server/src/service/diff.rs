@@ -42,6 +42,15 @@ fn walk(path: &str, before: &Value, after: &Value, into_lists: bool, out: &mut V
                 walk(&format!("{path}[{i}]"), x, y, into_lists, out);
             }
         }
+        // A band added or removed reads best setting by setting.
+        (Value::Null, Value::Object(_)) | (Value::Object(_), Value::Null) if into_lists => {
+            let empty = Value::Object(serde_json::Map::new());
+            let (a, b) = match (before, after) {
+                (Value::Null, b) => (&empty, b),
+                (a, _) => (a, &empty),
+            };
+            walk(path, a, b, into_lists, out);
+        }
         (a, b) if a != b => out.push(json!({"path": path, "before": a, "after": b})),
         _ => {}
     }

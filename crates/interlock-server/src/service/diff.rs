@@ -29,7 +29,11 @@ fn walk(path: &str, before: &Value, after: &Value, into_lists: bool, out: &mut V
                     a.get(k).unwrap_or(&Value::Null),
                     b.get(k).unwrap_or(&Value::Null),
                 );
-                let at = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let at = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 walk(&at, x, y, into_lists, out);
             }
         }
@@ -85,7 +89,9 @@ mod tests {
         );
         assert_eq!(
             d,
-            vec![json!({"path": "categories.REFUND.thresholds[1].to", "before": "500.00", "after": "400.00"})]
+            vec![
+                json!({"path": "categories.REFUND.thresholds[1].to", "before": "500.00", "after": "400.00"})
+            ]
         );
     }
 }

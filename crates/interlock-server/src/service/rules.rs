@@ -71,7 +71,6 @@ pub async fn save(
     Ok(saved)
 }
 
-
 /// Rollback: saves an old version again as the newest.
 pub async fn rollback(
     state: &AppState,

@@ -120,7 +120,12 @@ async fn timeline(state: &AppState, a: &ActionRecord) -> ApiResult<Vec<AuditRow>
     Ok(rows)
 }
 
-async fn load(state: &AppState, console: &Console, id: &str, q: &ActionQuery) -> ApiResult<ActionPage> {
+async fn load(
+    state: &AppState,
+    console: &Console,
+    id: &str,
+    q: &ActionQuery,
+) -> ApiResult<ActionPage> {
     let a = load_visible(state, &console.principal, id).await?;
     let team = state.teams.slug(&state.store, a.team_id).await?;
     let row = ActionRow::new(state, &console.principal, &a, team);

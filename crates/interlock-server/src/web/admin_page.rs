@@ -123,10 +123,15 @@ async fn load(
             },
             name: k.name.clone().unwrap_or_default(),
             created: time_text(k.created_at),
-            last_used: k.last_used_at.map(time_text).unwrap_or_else(|| "never".into()),
+            last_used: k
+                .last_used_at
+                .map(time_text)
+                .unwrap_or_else(|| "never".into()),
             state: match (k.revoked_at, k.expires_at) {
                 (Some(at), _) => format!("revoked {}", time_text(at)),
-                (None, Some(at)) if at <= chrono::Utc::now() => format!("expired {}", time_text(at)),
+                (None, Some(at)) if at <= chrono::Utc::now() => {
+                    format!("expired {}", time_text(at))
+                }
                 (None, Some(at)) => format!("expires {}", time_text(at)),
                 (None, None) => "active".to_owned(),
             },
@@ -160,7 +165,7 @@ async fn change<F>(console: &Console, fields: &[(String, String)], run: F) -> Re
 where
     F: AsyncFnOnce() -> ApiResult<()>,
 {
-    if let Err(refused) = console.check_form(field(fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(field(fields, "csrf_token")) {
         return refused;
     }
     match run().await {
@@ -207,7 +212,16 @@ pub async fn add_person(
         let actor = &console.principal.actor;
         let email = field(&fields, "email");
         let now = state.clock.now();
-        people::add(state.store.as_ref(), email, role, teams, password, actor, now).await?;
+        people::add(
+            state.store.as_ref(),
+            email,
+            role,
+            teams,
+            password,
+            actor,
+            now,
+        )
+        .await?;
         Ok(())
     })
     .await
@@ -250,7 +264,13 @@ pub async fn remove_person(
             ));
         }
         let actor = &console.principal.actor;
-        people::remove(state.store.as_ref(), user_id(&id)?, actor, state.clock.now()).await
+        people::remove(
+            state.store.as_ref(),
+            user_id(&id)?,
+            actor,
+            state.clock.now(),
+        )
+        .await
     })
     .await
 }
@@ -260,7 +280,7 @@ pub async fn create_key(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = console.check_form(field(&fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(field(&fields, "csrf_token")) {
         return refused;
     }
     let created = async {

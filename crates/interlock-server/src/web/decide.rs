@@ -91,7 +91,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    if let Err(refused) = console.check_form(&form.csrf_token) {
+    if let Some(refused) = console.refusal_of_form(&form.csrf_token) {
         return refused;
     }
     let back = back_to(&form.return_to, &id);
@@ -145,7 +145,7 @@ pub async fn approve_with_edits(
             .find(|(n, _)| n == name)
             .map_or("", |(_, v)| v.as_str())
     };
-    if let Err(refused) = console.check_form(field("csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(field("csrf_token")) {
         return refused;
     }
     let back = format!("/actions/{id}");
@@ -183,7 +183,7 @@ pub async fn approve_batch(
         .iter()
         .find(|(n, _)| n == "csrf_token")
         .map_or("", |(_, v)| v.as_str());
-    if let Err(refused) = console.check_form(token) {
+    if let Some(refused) = console.refusal_of_form(token) {
         return refused;
     }
     let return_to = fields

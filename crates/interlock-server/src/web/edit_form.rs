@@ -32,9 +32,7 @@ fn as_text(kind: FieldKind, value: Option<&Value>) -> String {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .collect::<Vec<_>>()
             .join(", "),
-        (FieldKind::Changes { .. }, Some(v)) => {
-            serde_json::to_string_pretty(v).unwrap_or_default()
-        }
+        (FieldKind::Changes { .. }, Some(v)) => serde_json::to_string_pretty(v).unwrap_or_default(),
         (_, Some(Value::String(s))) => s.clone(),
         (_, Some(other)) => other.to_string(),
     }
@@ -133,7 +131,8 @@ mod tests {
 
     #[test]
     fn an_email_round_trips_through_its_form() {
-        let current = json!({"to": ["a@x.example", "b@x.example"], "subject": "Hi", "text": "Body"});
+        let current =
+            json!({"to": ["a@x.example", "b@x.example"], "subject": "Hi", "text": "Body"});
         let shown = inputs(Category::SendEmail, &current);
         assert_eq!(shown[0].value, "a@x.example, b@x.example");
         let sent: Vec<(String, String)> = shown

@@ -58,11 +58,12 @@ impl Console {
     }
 
     /// Every console form carries the session's token; a form from another site cannot.
-    pub fn check_form(&self, sent: &str) -> Result<(), Response> {
+    /// Returns the refusal page when the token is not the session's.
+    pub fn refusal_of_form(&self, sent: &str) -> Option<Response> {
         if constant_time_eq(sent, &self.csrf_token) {
-            Ok(())
+            None
         } else {
-            Err(page(
+            Some(page(
                 StatusCode::FORBIDDEN,
                 &MessagePage {
                     title: "Form expired",

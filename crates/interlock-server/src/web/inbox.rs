@@ -114,9 +114,11 @@ async fn load_list(state: &AppState, console: &Console, q: &InboxQuery) -> ApiRe
         filter.team_id = Some(team.id);
     }
     if !q.category.is_empty() {
-        filter.category = Some(q.category.parse::<Category>().map_err(|e| {
-            ApiError::bad_request("invalid_query", e.to_string())
-        })?);
+        filter.category = Some(
+            q.category
+                .parse::<Category>()
+                .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?,
+        );
     }
     if !q.level.is_empty() {
         filter.level = Some(
@@ -158,7 +160,11 @@ async fn load_list(state: &AppState, console: &Console, q: &InboxQuery) -> ApiRe
 /// The filter part of the query, written back as a query string.
 fn filter_query(q: &InboxQuery) -> String {
     let mut parts = Vec::new();
-    for (name, value) in [("team", &q.team), ("category", &q.category), ("level", &q.level)] {
+    for (name, value) in [
+        ("team", &q.team),
+        ("category", &q.category),
+        ("level", &q.level),
+    ] {
         if !value.is_empty() {
             parts.push(format!("{name}={}", url_escape(value)));
         }

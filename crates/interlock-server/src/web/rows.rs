@@ -2,8 +2,8 @@
 //! which decisions the viewer may take on it right now.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use interlock_core::{ReminderKind, offset_text};
 use interlock_core::Status;
+use interlock_core::{ReminderKind, offset_text};
 use interlock_store::ActionRecord;
 
 use crate::auth::{Permission, Principal};

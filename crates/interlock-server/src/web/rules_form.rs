@@ -2,8 +2,8 @@
 //! inputs read back into the same document the API takes, so one validator
 //! (`RuleSet::from_doc`) judges both and its problems land next to the inputs they concern.
 
-use interlock_core::rules::{BandDoc, CategoryDoc, Problem, RuleSetDoc, TimeBombDoc};
 use interlock_core::rules::{AmountText, DocStyle, RuleSet};
+use interlock_core::rules::{BandDoc, CategoryDoc, Problem, RuleSetDoc, TimeBombDoc};
 use interlock_core::{Category, Level};
 
 /// Empty band rows offered under each category, for adding bands without a script.
@@ -343,7 +343,11 @@ mod tests {
         }
         let mut form = RulesForm::from_fields(&fields);
         let refund = &form.categories.iter().find(|c| c.name == "REFUND").unwrap();
-        assert_eq!(refund.bands.len(), 2, "the removed band and blank rows are dropped");
+        assert_eq!(
+            refund.bands.len(),
+            2,
+            "the removed band and blank rows are dropped"
+        );
         let problems = RuleSet::from_doc(&form.to_doc()).unwrap_err().0;
         form.place(&problems);
         let refund = form.categories.iter().find(|c| c.name == "REFUND").unwrap();

@@ -70,7 +70,11 @@ struct RulesPage {
 }
 
 /// Teams whose rules the person may read, and the chosen one (the first by default).
-async fn pick_team(state: &AppState, console: &Console, slug: &str) -> ApiResult<(Vec<Team>, Team)> {
+async fn pick_team(
+    state: &AppState,
+    console: &Console,
+    slug: &str,
+) -> ApiResult<(Vec<Team>, Team)> {
     let teams: Vec<Team> = state
         .store
         .list_teams()
@@ -225,7 +229,7 @@ pub async fn save_rules(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = console.check_form(field(&fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(field(&fields, "csrf_token")) {
         return refused;
     }
     let slug = field(&fields, "team").to_owned();
@@ -271,7 +275,7 @@ pub async fn rollback(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = console.check_form(field(&fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(field(&fields, "csrf_token")) {
         return refused;
     }
     let slug = field(&fields, "team").to_owned();

@@ -35,10 +35,16 @@ async fn the_inbox_shows_a_time_bomb_with_its_countdown_and_a_decision_executes_
 
     let html = c.page("/inbox", &cookie, StatusCode::OK).await;
     assert!(html.contains(&format!("id=\"action-{id}\"")), "{html}");
-    assert!(html.contains("data-remaining-ms=\"86400000\""), "24 h left: {html}");
+    assert!(
+        html.contains("data-remaining-ms=\"86400000\""),
+        "24 h left: {html}"
+    );
     assert!(html.contains("24h"), "{html}");
     assert!(html.contains("halfway reminder in 12h"), "{html}");
-    assert!(html.contains("band 50.00"), "the decision explanation: {html}");
+    assert!(
+        html.contains("band 50.00"),
+        "the decision explanation: {html}"
+    );
 
     let version = bomb["version"].as_u64().unwrap().to_string();
     let r = c
@@ -57,10 +63,20 @@ async fn the_inbox_shows_a_time_bomb_with_its_countdown_and_a_decision_executes_
     assert_eq!(location(&r), "/inbox?team=support&done=approved&count=1");
     s.wait_status(&id, "executed").await;
     let html = c.page("/inbox", &cookie, StatusCode::OK).await;
-    assert!(!html.contains(&format!("id=\"action-{id}\"")), "gone from the inbox");
+    assert!(
+        !html.contains(&format!("id=\"action-{id}\"")),
+        "gone from the inbox"
+    );
 
-    let page = c.page(&format!("/actions/{id}"), &cookie, StatusCode::OK).await;
-    for expected in ["action.approved", "action.executed", "mia@example.com", "Duplicate charge"] {
+    let page = c
+        .page(&format!("/actions/{id}"), &cookie, StatusCode::OK)
+        .await;
+    for expected in [
+        "action.approved",
+        "action.executed",
+        "mia@example.com",
+        "Duplicate charge",
+    ] {
         assert!(page.contains(expected), "{expected}: {page}");
     }
     s.stop().await;
@@ -93,7 +109,10 @@ async fn a_stale_decision_answers_409_and_changes_nothing() {
     let r = c.post_form(&path, &cookie, &reject).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Changed in the meantime") && html.contains("Nothing was done"), "{html}");
+    assert!(
+        html.contains("Changed in the meantime") && html.contains("Nothing was done"),
+        "{html}"
+    );
     let (_, now) = s.get(&format!("/v1/actions/{id}"), &s.admin.clone()).await;
     assert_eq!(now["status"], "awaiting_approval");
     assert_eq!(now["reason"], "checking the invoice");
@@ -110,7 +129,11 @@ async fn a_decision_without_the_session_token_is_refused() {
         .post_form(
             &format!("/actions/{id}/decide"),
             &cookie,
-            &[("csrf_token", "forged"), ("decision", "approve"), ("expected_version", "1")],
+            &[
+                ("csrf_token", "forged"),
+                ("decision", "approve"),
+                ("expected_version", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -125,8 +148,13 @@ async fn approve_with_edits_runs_the_edited_payload_and_keeps_the_original() {
     let (c, cookie, token) = manager(&s).await;
     let proposed = s.propose_refund("600.00").await;
     let id = id_of(&proposed);
-    let page = c.page(&format!("/actions/{id}"), &cookie, StatusCode::OK).await;
-    assert!(page.contains("name=\"p.amount\" value=\"600.00\""), "{page}");
+    let page = c
+        .page(&format!("/actions/{id}"), &cookie, StatusCode::OK)
+        .await;
+    assert!(
+        page.contains("name=\"p.amount\" value=\"600.00\""),
+        "{page}"
+    );
     let version = proposed["version"].as_u64().unwrap().to_string();
     let r = c
         .post_form(
@@ -144,7 +172,12 @@ async fn approve_with_edits_runs_the_edited_payload_and_keeps_the_original() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     let done = s.wait_status(&id, "executed").await;
     assert_eq!(done["payload"]["amount"], "450.00");
     assert_eq!(done["original_payload"]["amount"], "600.00");
@@ -156,11 +189,17 @@ async fn approve_with_edits_runs_the_edited_payload_and_keeps_the_original() {
         .post_form(
             &format!("/actions/{other}/approve-with-edits"),
             &cookie,
-            &[("csrf_token", &token), ("expected_version", "1"), ("p.amount", "lots")],
+            &[
+                ("csrf_token", &token),
+                ("expected_version", "1"),
+                ("p.amount", "lots"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, still) = s.get(&format!("/v1/actions/{other}"), &s.admin.clone()).await;
+    let (_, still) = s
+        .get(&format!("/v1/actions/{other}"), &s.admin.clone())
+        .await;
     assert_eq!(still["status"], "awaiting_approval");
     s.stop().await;
 }
@@ -178,17 +217,27 @@ async fn batch_approval_approves_the_picked_and_counts_the_stale() {
         .post_form(
             "/inbox/approve",
             &cookie,
-            &[("csrf_token", &token), ("pick", &pa), ("pick", &pb), ("pick", &ps)],
+            &[
+                ("csrf_token", &token),
+                ("pick", &pa),
+                ("pick", &pb),
+                ("pick", &ps),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/inbox?done=approved&count=2&conflicts=1");
     s.wait_status(&a, "executed").await;
     s.wait_status(&b, "executed").await;
-    let (_, left) = s.get(&format!("/v1/actions/{stale}"), &s.admin.clone()).await;
+    let (_, left) = s
+        .get(&format!("/v1/actions/{stale}"), &s.admin.clone())
+        .await;
     assert_eq!(left["status"], "armed");
     let html = c.page(&location(&r), &cookie, StatusCode::OK).await;
-    assert!(html.contains("Approved 2 actions. 1 could not be approved"), "{html}");
+    assert!(
+        html.contains("Approved 2 actions. 1 could not be approved"),
+        "{html}"
+    );
     s.stop().await;
 }
 
@@ -203,20 +252,34 @@ async fn a_viewer_sees_the_inbox_and_rules_but_no_decision_or_editing_controls()
     assert!(inbox.contains(&format!("id=\"action-{id}\"")));
     assert!(!inbox.contains("/decide"), "no decision forms: {inbox}");
     assert!(!inbox.contains("Approve selected"));
-    let page = c.page(&format!("/actions/{id}"), &cookie, StatusCode::OK).await;
+    let page = c
+        .page(&format!("/actions/{id}"), &cookie, StatusCode::OK)
+        .await;
     assert!(!page.contains("/decide") && !page.contains("approve-with-edits"));
-    let rules = c.page("/settings/hitl-rules", &cookie, StatusCode::OK).await;
-    assert!(!rules.contains("id=\"rules-form\"") && !rules.contains("Roll back"), "{rules}");
+    let rules = c
+        .page("/settings/hitl-rules", &cookie, StatusCode::OK)
+        .await;
+    assert!(
+        !rules.contains("id=\"rules-form\"") && !rules.contains("Roll back"),
+        "{rules}"
+    );
     // Posting anyway is refused.
     let r = c
         .post_form(
             &format!("/actions/{id}/decide"),
             &cookie,
-            &[("csrf_token", &token), ("decision", "approve"), ("expected_version", "1")],
+            &[
+                ("csrf_token", &token),
+                ("decision", "approve"),
+                ("expected_version", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(c.get("/admin", &cookie).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get("/admin", &cookie).await.status(),
+        StatusCode::FORBIDDEN
+    );
     s.stop().await;
 }
 
@@ -283,13 +346,24 @@ async fn the_rules_editor_saves_a_version_refuses_invalid_bands_shows_diffs_and_
     set(&mut fields, "REFUND.band.0.kind", "below");
     set(&mut fields, "REFUND.band.0.amount", "50.00");
     set(&mut fields, "REFUND.band.0.level", "autonomous");
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let r = c.post_form("/settings/hitl-rules", &cookie, &pairs).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     assert_eq!(location(&r), "/settings/hitl-rules?team=sales&saved=2");
     let (_, rules) = s.get("/v1/teams/sales/rules", &s.admin.clone()).await;
     assert_eq!(rules["version"], 2);
-    assert_eq!(rules["categories"]["REFUND"]["thresholds"][0]["below"], "50.00");
+    assert_eq!(
+        rules["categories"]["REFUND"]["thresholds"][0]["below"],
+        "50.00"
+    );
 
     // An invalid band: 422, the problem next to the band, nothing saved.
     let html = c
@@ -299,21 +373,37 @@ async fn the_rules_editor_saves_a_version_refuses_invalid_bands_shows_diffs_and_
     set(&mut fields, "REFUND.band.1.kind", "from");
     set(&mut fields, "REFUND.band.1.amount", "500.00");
     set(&mut fields, "REFUND.band.1.to", "100.00");
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let r = c.post_form("/settings/hitl-rules", &cookie, &pairs).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let refused = r.text().await.unwrap();
     assert!(refused.contains("Nothing was saved"), "{refused}");
     let band_row = &refused[refused.find("id=\"band-REFUND-1\"").unwrap()..];
-    assert!(band_row.contains("class=\"error\""), "the error sits under the band");
-    assert!(band_row.contains("value=\"100.00\""), "the form comes back as typed");
+    assert!(
+        band_row.contains("class=\"error\""),
+        "the error sits under the band"
+    );
+    assert!(
+        band_row.contains("value=\"100.00\""),
+        "the form comes back as typed"
+    );
     let (_, rules) = s.get("/v1/teams/sales/rules", &s.admin.clone()).await;
     assert_eq!(rules["version"], 2);
 
     let diff = c
-        .page("/settings/hitl-rules?team=sales&diff=2", &cookie, StatusCode::OK)
+        .page(
+            "/settings/hitl-rules?team=sales&diff=2",
+            &cookie,
+            StatusCode::OK,
+        )
         .await;
-    assert!(diff.contains("categories.REFUND.thresholds[0].below"), "{diff}");
+    assert!(
+        diff.contains("categories.REFUND.thresholds[0].below"),
+        "{diff}"
+    );
     assert!(diff.contains("categories.REFUND.level"), "{diff}");
 
     let token = csrf_field(&diff);
@@ -327,7 +417,10 @@ async fn the_rules_editor_saves_a_version_refuses_invalid_bands_shows_diffs_and_
     assert_eq!(location(&r), "/settings/hitl-rules?team=sales&saved=3");
     let (_, rules) = s.get("/v1/teams/sales/rules", &s.admin.clone()).await;
     assert_eq!(rules["version"], 3);
-    assert_eq!(rules["categories"]["REFUND"]["thresholds"], Value::Array(vec![]));
+    assert_eq!(
+        rules["categories"]["REFUND"]["thresholds"],
+        Value::Array(vec![])
+    );
     s.stop().await;
 }
 
@@ -341,7 +434,10 @@ async fn the_audit_page_searches_exports_and_verifies_the_chains() {
     let html = c
         .page(&format!("/audit?action={id}"), &cookie, StatusCode::OK)
         .await;
-    assert!(html.contains("action.proposed") || html.contains("time_bomb.armed"), "{html}");
+    assert!(
+        html.contains("action.proposed") || html.contains("time_bomb.armed"),
+        "{html}"
+    );
     assert!(html.contains(&format!("/v1/audit/export?action={id}&amp;format=csv")));
     let csv = c
         .get(&format!("/v1/audit/export?action={id}&format=csv"), &cookie)
@@ -365,7 +461,11 @@ async fn admins_create_teams_and_keys_from_the_console_and_the_token_is_shown_on
         .post_form(
             "/admin/teams",
             &cookie,
-            &[("csrf_token", &token), ("slug", "billing"), ("name", "Billing")],
+            &[
+                ("csrf_token", &token),
+                ("slug", "billing"),
+                ("name", "Billing"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -373,7 +473,12 @@ async fn admins_create_teams_and_keys_from_the_console_and_the_token_is_shown_on
         .post_form(
             "/admin/keys",
             &cookie,
-            &[("csrf_token", &token), ("kind", "agent"), ("team", "billing"), ("name", "bot")],
+            &[
+                ("csrf_token", &token),
+                ("kind", "agent"),
+                ("team", "billing"),
+                ("name", "bot"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -390,7 +495,11 @@ async fn admins_create_teams_and_keys_from_the_console_and_the_token_is_shown_on
         .post_form(
             "/admin/people",
             &cookie,
-            &[("csrf_token", &token), ("email", "x@example.com"), ("role", "viewer")],
+            &[
+                ("csrf_token", &token),
+                ("email", "x@example.com"),
+                ("role", "viewer"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);

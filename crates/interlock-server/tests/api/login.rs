@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::*;
 use crate::common::console::*;
-
+use crate::common::*;
 
 #[tokio::test]
 async fn signing_in_sets_a_strict_http_only_session_and_shows_the_account() {

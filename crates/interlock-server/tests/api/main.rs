@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod bad_input;
+mod browser;
 mod console_pages;
 mod decisions;
 mod fuzz;

@@ -1,6 +1,7 @@
 //! A real server for HTTP tests: a temporary SQLite file, a manual clock, real HTTP on
 //! 127.0.0.1:0, and a local receiver for webhooks.
 
+pub mod browser;
 pub mod console;
 pub mod receiver;
 

@@ -29,6 +29,7 @@ pub enum Outcome {
 pub fn kind_name(config: &ConnectorConfig) -> &'static str {
     match config {
         ConnectorConfig::Log => "log",
+        ConnectorConfig::Builtin => "builtin",
         ConnectorConfig::Webhook { .. } => "webhook",
         ConnectorConfig::Smtp { .. } => "smtp",
     }
@@ -45,7 +46,7 @@ pub async fn execute(state: &AppState, action: &ActionView, config: &ConnectorCo
         ConnectorConfig::Webhook { url, secret } => {
             webhook::deliver(state, url, secret, action).await
         }
-        ConnectorConfig::Smtp { .. } => Outcome::Fail {
+        ConnectorConfig::Smtp { .. } | ConnectorConfig::Builtin => Outcome::Fail {
             error: "the smtp connector is not available in this version".to_owned(),
         },
     }

@@ -125,6 +125,7 @@ async fn run_job(state: &AppState, job: Job) {
         JobKind::Timer => timer::run(state, &job).await,
         JobKind::Execute => execute::run(state, &job).await,
         JobKind::PlanCheck => plan::run(state, &job).await,
+        JobKind::Notify => finish(state, &job).await,
     };
     metrics::histogram!("interlock_job_seconds", "kind" => job.kind.as_str())
         .record(started.elapsed().as_secs_f64());

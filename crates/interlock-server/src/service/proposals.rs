@@ -354,6 +354,7 @@ pub fn notification(
     reminder: Option<interlock_core::ReminderKind>,
 ) -> NewDelivery {
     NewDelivery {
+        id: Uuid::now_v7(),
         team_id: a.team_id,
         action_id: Some(a.id),
         event: event.to_owned(),
@@ -373,5 +374,6 @@ pub fn notification(
                 "reason": a.reason,
             },
         }),
+        callback_url: None,
     }
 }

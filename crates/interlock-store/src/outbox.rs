@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use crate::models::{Actor, AuditDraft, SmtpTls};
 
-/// An SMTP server to send through: an email channel's own, or the deployment's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An SMTP server to send through: an email channel's own, or the deployment's. Its
+/// `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpServer {
     pub host: String,
@@ -20,6 +21,19 @@ pub struct SmtpServer {
     pub password: Option<String>,
     #[serde(default)]
     pub tls: SmtpTls,
+}
+
+impl std::fmt::Debug for SmtpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpServer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// Where a team's notifications go (SPEC §16). Secrets are kept to sign and log in; the

@@ -372,6 +372,8 @@ pub fn notification(
                 "currency": a.amount.map(|m| m.currency().code().to_owned()),
                 "deadline": a.deadline,
                 "reason": a.reason,
+                "last_error": a.last_error,
+                "card_id": a.card_id,
             },
         }),
         callback_url: None,

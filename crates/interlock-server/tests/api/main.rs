@@ -8,6 +8,7 @@ mod bad_input;
 mod decisions;
 mod fuzz;
 mod login;
+mod notifications;
 mod plans;
 mod proposals;
 mod rules;

@@ -46,3 +46,59 @@ pub fn message(n: &Notice) -> Value {
         "blocks": blocks,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::render::notice;
+
+    fn payload(event: &str, reminder: Option<&str>) -> Value {
+        json!({
+            "event": event,
+            "reminder": reminder,
+            "team": "support",
+            "action": {
+                "id": "01960000-0000-7000-8000-000000000001",
+                "category": "REFUND",
+                "title": "Refund <120.00> to Acme & Co",
+                "level": "time_bomb",
+                "status": "armed",
+                "amount": "120.00",
+                "currency": "USD",
+                "deadline": "2026-03-03T09:00:00Z",
+                "url": "https://interlock.ourco.example/actions/01960000-0000-7000-8000-000000000001",
+            },
+        })
+    }
+
+    #[test]
+    fn an_armed_time_bomb_reads_as_documented() {
+        insta::assert_json_snapshot!(message(&notice(&payload("time_bomb.armed", None))));
+    }
+
+    #[test]
+    fn a_final_warning_reads_as_documented() {
+        insta::assert_json_snapshot!(message(&notice(&payload(
+            "time_bomb.reminder",
+            Some("final_warning")
+        ))));
+    }
+
+    #[test]
+    fn a_rejection_without_a_console_address_has_no_button() {
+        let mut p = payload("action.rejected", None);
+        p["action"]["url"] = Value::Null;
+        p["action"]["reason"] = json!("not our fault");
+        insta::assert_json_snapshot!(message(&notice(&p)));
+    }
+
+    #[test]
+    fn markup_in_titles_is_escaped() {
+        let m = message(&notice(&payload("time_bomb.armed", None)));
+        let section = m["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert!(
+            section.contains("Refund &lt;120.00&gt; to Acme &amp; Co"),
+            "{section}"
+        );
+    }
+}

@@ -28,7 +28,7 @@ pub fn outcome(after: &ActionRecord, t: &Transition) -> Option<NewDelivery> {
     let url = after.callback_url.clone()?;
     let event = event_of(t)?;
     let executed_by =
-        (event == "action.executed").then(|| match (&after.decided_by, after.level) {
+        (event == "action.executed").then_some(match (&after.decided_by, after.level) {
             (Some(_), _) => "approval",
             (None, Level::TimeBomb) => "deadline",
             (None, _) => "autonomous",

@@ -263,9 +263,9 @@ async fn a_failing_receiver_is_retried_with_backoff_then_marked_failed_with_its_
     }
     let got = rx.received();
     assert_eq!(got.len(), 3);
-    let key = &got[0].headers["idempotency-key"];
+    let key = got[0].headers["idempotency-key"].clone();
     assert!(
-        got.iter().all(|r| &r.headers["idempotency-key"] == key),
+        got.iter().all(|r| r.headers["idempotency-key"] == key),
         "one key for every attempt"
     );
     let path = format!("/v1/teams/sales/channels/{channel}/deliveries");

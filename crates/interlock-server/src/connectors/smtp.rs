@@ -176,8 +176,10 @@ mod tests {
         assert_eq!(many.html.as_deref(), Some("<p>T</p>"));
     }
 
-    #[test]
-    fn every_tls_mode_builds_a_transport() {
+    #[tokio::test]
+    async fn every_tls_mode_builds_a_transport() {
+        // As in `build_state`: ring is the one rustls provider in the build.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         for tls in [SmtpTls::None, SmtpTls::Starttls, SmtpTls::Tls] {
             let server = SmtpServer {
                 host: "smtp.example.com".into(),

@@ -10,6 +10,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
+use crate::cards::push_card_mentions;
 use crate::connectors::push_deliveries;
 use crate::db::{Db, DbResult, Tx, Writes, page_limit, push_team_scope, rows_per_statement};
 use crate::jobs::push_jobs;
@@ -73,6 +74,11 @@ async fn insert_in(
     }
     push_jobs(writes, &jobs);
     push_deliveries(writes, &deliveries);
+    let mentions: Vec<_> = created
+        .iter()
+        .filter_map(|a| Some((a.team_id, a.card_id.clone()?, ms(a.created_at))))
+        .collect();
+    push_card_mentions(writes, &mentions);
     Ok(results)
 }
 
@@ -138,6 +144,12 @@ pub(crate) async fn insert_plan(
     let mut appender = AuditAppender::new(db);
     appender.push(&mut tx, plan.created_at, &audit).await?;
     let mut writes = Writes::default();
+    if let Some(card) = &plan.card_id {
+        push_card_mentions(
+            &mut writes,
+            &[(plan.team_id, card.clone(), ms(plan.created_at))],
+        );
+    }
     let steps = insert_in(&mut tx, &mut appender, &mut writes, steps).await?;
     appender.push_writes(&mut writes);
     writes.run(&mut tx).await?;
@@ -228,6 +240,9 @@ pub(crate) async fn list(
     }
     if let Some(p) = f.plan_id {
         q.push(" AND plan_id = ").push_bind(p.to_string());
+    }
+    if let Some(card) = &f.card_id {
+        q.push(" AND card_id = ").push_bind(card.clone());
     }
     if let Some(cursor) = cursor {
         q.push(" AND id < ").push_bind(cursor.to_owned());

@@ -376,7 +376,7 @@ pub(crate) fn job(row: &SqliteRow) -> Result<Job> {
 pub(crate) fn delivery(row: &SqliteRow) -> Result<Delivery> {
     let reminder: Option<String> = get(row, "reminder")?;
     Ok(Delivery {
-        id: get(row, "id")?,
+        id: uuid(row, "uid")?,
         team_id: uuid(row, "team_id")?,
         action_id: opt_uuid(row, "action_id")?,
         event: get(row, "event")?,
@@ -387,6 +387,66 @@ pub(crate) fn delivery(row: &SqliteRow) -> Result<Delivery> {
             })
             .transpose()?,
         payload: json(row, "payload")?,
+        callback_url: get(row, "callback_url")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+/// A send's target as stored: the channel id, or `callback`.
+pub(crate) fn target_text(t: SendTarget) -> String {
+    match t {
+        SendTarget::Channel(id) => id.to_string(),
+        SendTarget::Callback => "callback".to_owned(),
+    }
+}
+
+pub(crate) fn delivery_send(row: &SqliteRow) -> Result<DeliverySend> {
+    let target: String = get(row, "target")?;
+    let state: String = get(row, "state")?;
+    let attempts: i64 = get(row, "attempts")?;
+    Ok(DeliverySend {
+        delivery_id: uuid(row, "delivery_uid")?,
+        target: if target == "callback" {
+            SendTarget::Callback
+        } else {
+            SendTarget::Channel(parse_uuid("target", &target)?)
+        },
+        state: SendState::parse(&state).ok_or_else(|| corrupt(format_args!("state: {state:?}")))?,
+        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts: out of range"))?,
+        answer: get(row, "answer")?,
+        last_error: get(row, "last_error")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn channel(row: &SqliteRow) -> Result<ChannelRecord> {
+    let config: String = get(row, "config")?;
+    Ok(ChannelRecord {
+        id: uuid(row, "id")?,
+        team_id: uuid(row, "team_id")?,
+        config: parse_json("config", &config)?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn card(row: &SqliteRow) -> Result<Card> {
+    let priority: String = get(row, "priority")?;
+    Ok(Card {
+        team_id: uuid(row, "team_id")?,
+        id: get(row, "id")?,
+        priority: CardPriority::parse(&priority)
+            .ok_or_else(|| corrupt(format_args!("priority: {priority:?}")))?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn card_note(row: &SqliteRow) -> Result<CardNote> {
+    Ok(CardNote {
+        id: get(row, "id")?,
+        text: get(row, "text")?,
+        author: actor(row, "author")?,
+        action_id: opt_uuid(row, "action_id")?,
         created_at: time(row, "created_at")?,
     })
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::db::DbResult;
 use crate::{
-    SqliteStore, actions, audit, changes, connectors, jobs, keys, migrate, people, teams,
-    transitions,
+    SqliteStore, actions, audit, cards, changes, connectors, jobs, keys, migrate, outbox, people,
+    teams, transitions,
 };
 
 #[async_trait::async_trait]
@@ -204,6 +204,58 @@ impl Store for SqliteStore {
 
     async fn deliveries_for_action(&self, action_id: Uuid) -> Result<Vec<Delivery>> {
         connectors::deliveries_for_action(&self.db, action_id).await
+    }
+
+    async fn delivery(&self, id: Uuid) -> Result<Option<Delivery>> {
+        outbox::delivery(&self.db, id).await
+    }
+
+    async fn record_send(&self, send: DeliverySend) -> Result<()> {
+        outbox::record_send(&self.db, send).await
+    }
+
+    async fn sends_for_delivery(&self, delivery_id: Uuid) -> Result<Vec<DeliverySend>> {
+        outbox::sends_for_delivery(&self.db, delivery_id).await
+    }
+
+    async fn sends_for_target(&self, target: SendTarget, limit: u32) -> Result<Vec<DeliverySend>> {
+        outbox::sends_for_target(&self.db, target, limit).await
+    }
+
+    async fn create_channel(&self, channel: ChannelRecord, audit: AuditDraft) -> Result<()> {
+        outbox::create_channel(&self.db, channel, audit).await
+    }
+
+    async fn channel(&self, id: Uuid) -> Result<Option<ChannelRecord>> {
+        outbox::channel(&self.db, id).await
+    }
+
+    async fn channels(&self, team_id: Uuid) -> Result<Vec<ChannelRecord>> {
+        outbox::channels(&self.db, team_id).await
+    }
+
+    async fn delete_channel(&self, id: Uuid, at: DateTime<Utc>, audit: AuditDraft) -> Result<()> {
+        outbox::delete_channel(&self.db, id, at, audit).await
+    }
+
+    async fn work_card(&self, work: CardWork) -> Result<Card> {
+        cards::work(&self.db, work).await
+    }
+
+    async fn card(&self, team_id: Uuid, card_id: &str) -> Result<Option<Card>> {
+        cards::card(&self.db, team_id, card_id).await
+    }
+
+    async fn card_notes(&self, team_id: Uuid, card_id: &str) -> Result<Vec<CardNote>> {
+        cards::notes(&self.db, team_id, card_id).await
+    }
+
+    async fn list_cards(&self, visible_teams: Option<&[Uuid]>, limit: u32) -> Result<Vec<Card>> {
+        cards::list(&self.db, visible_teams, limit).await
+    }
+
+    async fn plans_for_card(&self, team_id: Uuid, card_id: &str) -> Result<Vec<PlanRecord>> {
+        cards::plans(&self.db, team_id, card_id).await
     }
 
     async fn append_audit(&self, at: DateTime<Utc>, entries: Vec<AuditDraft>) -> Result<()> {

@@ -9,10 +9,12 @@ pub mod audit;
 pub mod conformance;
 mod error;
 mod models;
+mod outbox;
 mod store;
 
 pub use error::StoreError;
 pub use models::*;
+pub use outbox::*;
 pub use store::Store;
 
 /// Store results.

@@ -2,6 +2,7 @@
 //! consequences, group commit.
 
 pub mod admin;
+pub mod channels;
 pub mod commit;
 pub mod decisions;
 pub mod diff;

@@ -103,7 +103,15 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let (store, team, rules) = prepare(&db).await?;
     let seeding = Instant::now();
     let in_an_hour = Utc::now() + TimeDelta::hours(1);
-    seed(&store, &team, &rules, args.pending, in_an_hour, "pending time bombs").await?;
+    seed(
+        &store,
+        &team,
+        &rules,
+        args.pending,
+        in_an_hour,
+        "pending time bombs",
+    )
+    .await?;
     let seed_per_second = args.pending as f64 / seeding.elapsed().as_secs_f64();
     let deadline = Utc::now() + TimeDelta::seconds(args.lead as i64);
     let due = seed(&store, &team, &rules, args.due, deadline, "due time bombs").await?;
@@ -271,7 +279,10 @@ async fn wait_executed(
 async fn wait_executed_one(store: &Arc<dyn Store>, id: Uuid) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        let a = store.action(id).await?.context("the restart bomb vanished")?;
+        let a = store
+            .action(id)
+            .await?
+            .context("the restart bomb vanished")?;
         if a.status == Status::Executed {
             return Ok(());
         }
@@ -291,8 +302,13 @@ struct ServerProcess {
 
 impl ServerProcess {
     /// Starts the server and waits until `/healthz` answers; returns how long that took.
-    async fn start(exe: &std::path::Path, database: &str) -> anyhow::Result<(ServerProcess, Duration)> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    async fn start(
+        exe: &std::path::Path,
+        database: &str,
+    ) -> anyhow::Result<(ServerProcess, Duration)> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let listen = format!("127.0.0.1:{port}");
         let started = Instant::now();
         let child = Command::new(exe)
@@ -346,19 +362,40 @@ impl Drop for ServerProcess {
 
 fn print_report(r: &TimersReport) {
     let m = &r.machine;
-    println!("\ninterlock bench timers: {} CPUs ({}), {:.0} GiB", m.cpus, m.cpu_model, m.memory_gib);
-    println!("  pending time bombs            {:>12}   seeded at {:.0}/s through the store", r.pending, r.seed_per_second);
+    println!(
+        "\ninterlock bench timers: {} CPUs ({}), {:.0} GiB",
+        m.cpus, m.cpu_model, m.memory_gib
+    );
+    println!(
+        "  pending time bombs            {:>12}   seeded at {:.0}/s through the store",
+        r.pending, r.seed_per_second
+    );
     println!("  server start (to /healthz)    {:>9.0} ms", r.startup_ms);
     println!("  resident memory, empty db     {:>9.1} MB", r.rss_empty_mb);
-    println!("  resident memory, all pending  {:>9.1} MB   target < 200 MB", r.rss_pending_mb);
-    println!("  memory per pending timer      {:>9.1} B    target <= 64 B", r.bytes_per_pending_timer);
+    println!(
+        "  resident memory, all pending  {:>9.1} MB   target < 200 MB",
+        r.rss_pending_mb
+    );
+    println!(
+        "  memory per pending timer      {:>9.1} B    target <= 64 B",
+        r.bytes_per_pending_timer
+    );
     println!("  due in the same second        {:>12}", r.due);
     println!(
         "  lateness p50 / p99 / max      {:>9.0} / {:.0} / {:.0} ms   targets p99 < 500 ms, max < 2000 ms",
         r.lateness.p50_ms, r.lateness.p99_ms, r.lateness.max_ms
     );
     println!("  executed before the deadline  {:>12}", r.executed_early);
-    println!("  drain                         {:>9.2} s = {:.0} executions/s   target >= 5,000/s", r.drain_seconds, r.executions_per_second);
-    println!("  restart to first fire         {:>9.0} ms   target < 2000 ms", r.restart_to_first_fire_ms);
-    println!("  baseline: SQLite one commit per row {:.0}/s", r.commit_ceiling.per_second);
+    println!(
+        "  drain                         {:>9.2} s = {:.0} executions/s   target >= 5,000/s",
+        r.drain_seconds, r.executions_per_second
+    );
+    println!(
+        "  restart to first fire         {:>9.0} ms   target < 2000 ms",
+        r.restart_to_first_fire_ms
+    );
+    println!(
+        "  baseline: SQLite one commit per row {:.0}/s",
+        r.commit_ceiling.per_second
+    );
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use interlock_core::Category;
-use interlock_store::{AuditDraft, ConnectorConfig};
+use interlock_store::{AuditDraft, ConnectorConfig, Team};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -152,7 +152,7 @@ fn config(category: Category, b: ConnectorBody) -> ApiResult<ConnectorConfig> {
     }
 }
 
-fn category_of(text: &str) -> ApiResult<Category> {
+pub(crate) fn category_of(text: &str) -> ApiResult<Category> {
     text.parse().map_err(|e: interlock_core::ParseNameError| {
         ApiError::unprocessable("unknown_category", e.to_string())
     })
@@ -170,6 +170,19 @@ pub async fn put_connector(
 ) -> ApiResult<Json<ConnectorView>> {
     let team = team_for(&state, &principal, &team, Permission::ManageConnectors).await?;
     let category = category_of(&category)?;
+    Ok(Json(
+        set_connector(&state, &principal, &team, category, body).await?,
+    ))
+}
+
+/// Checks and saves a category's connector, audited; shared by the API and the console.
+pub(crate) async fn set_connector(
+    state: &AppState,
+    principal: &Principal,
+    team: &Team,
+    category: Category,
+    body: ConnectorBody,
+) -> ApiResult<ConnectorView> {
     let config = config(category, body)?;
     let shown = view(category, &config);
     let audit = AuditDraft {
@@ -183,10 +196,9 @@ pub async fn put_connector(
         .store
         .set_connector(team.id, category, config, state.clock.now(), audit)
         .await?;
-    Ok(Json(shown))
+    Ok(shown)
 }
 
-/// Every category's connector (`log` where none is set).
 #[utoipa::path(get, path = "/v1/teams/{team}/connectors", tag = "connectors", params(("team" = String, Path)),
     responses((status = 200, body = Vec<ConnectorView>)))]
 pub async fn list_connectors(
@@ -195,19 +207,25 @@ pub async fn list_connectors(
     Path(team): Path<String>,
 ) -> ApiResult<Json<Vec<ConnectorView>>> {
     let team = team_for(&state, &principal, &team, Permission::ManageConnectors).await?;
+    Ok(Json(team_connectors(&state, &team).await?))
+}
+
+/// Every category's connector of a team, the default where none is set.
+pub(crate) async fn team_connectors(
+    state: &AppState,
+    team: &Team,
+) -> ApiResult<Vec<ConnectorView>> {
     let set = state.store.connectors(team.id).await?;
-    Ok(Json(
-        Category::ALL
-            .into_iter()
-            .map(|c| {
-                let config = set
-                    .iter()
-                    .find(|(cat, _)| *cat == c)
-                    .map_or_else(|| default_for(c), |(_, cfg)| cfg.clone());
-                view(c, &config)
-            })
-            .collect(),
-    ))
+    Ok(Category::ALL
+        .into_iter()
+        .map(|c| {
+            let config = set
+                .iter()
+                .find(|(cat, _)| *cat == c)
+                .map_or_else(|| default_for(c), |(_, cfg)| cfg.clone());
+            view(c, &config)
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -236,11 +254,23 @@ pub async fn test_connector(
     {
         return Err(invalid("`to` is not an email address"));
     }
+    Ok(Json(
+        test_send(&state, &team, category, body.to.as_deref()).await?,
+    ))
+}
+
+/// Sends a test through a category's connector; shared by the API and the console.
+pub(crate) async fn test_send(
+    state: &AppState,
+    team: &Team,
+    category: Category,
+    to: Option<&str>,
+) -> ApiResult<super::channels::TestReport> {
     let config = state
         .store
         .connector(team.id, category)
         .await?
         .unwrap_or_else(|| default_for(category));
-    let outcome = crate::connectors::test(&state, category, &config, body.to.as_deref()).await;
-    Ok(Json(outcome.into()))
+    let outcome = crate::connectors::test(state, category, &config, to).await;
+    Ok(outcome.into())
 }

@@ -3,9 +3,9 @@
 pub mod actions;
 pub(crate) mod audit;
 mod cards;
-mod channels;
+pub(crate) mod channels;
 pub use audit::{CSV_HEADER as AUDIT_CSV_HEADER, csv_line as audit_csv_line};
-mod connectors;
+pub(crate) mod connectors;
 mod events;
 pub mod extract;
 mod keys;

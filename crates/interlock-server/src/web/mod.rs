@@ -8,6 +8,7 @@ mod decide;
 mod edit_form;
 pub mod guard;
 mod inbox;
+mod integrations;
 mod login;
 mod rows;
 mod rules_form;
@@ -52,6 +53,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/people", post(admin_page::add_person))
         .route("/admin/people/{id}/role", post(admin_page::set_role))
         .route("/admin/people/{id}/remove", post(admin_page::remove_person))
+        .route(
+            "/admin/integrations",
+            get(integrations::integrations_page).post(integrations::integration_form),
+        )
         .route("/admin/keys", post(admin_page::create_key))
         .route("/admin/keys/{id}/revoke", post(admin_page::revoke_key))
         .route("/static/console.css", get(stylesheet))

@@ -150,6 +150,22 @@ async fn a_viewer_sees_pending_actions_but_no_decision_buttons() {
         "{}",
         b.source().await
     );
+    // Phone-sized: nothing runs off the side of the screen.
+    b.client.set_window_size(375, 800).await.unwrap();
+    let fits = "return document.documentElement.scrollWidth <= window.innerWidth;";
+    for path in [
+        "/inbox".to_owned(),
+        format!("/actions/{id}"),
+        "/audit".to_owned(),
+    ] {
+        b.goto(&format!("{}{path}", s.base)).await;
+        let ok = b.client.execute(fits, vec![]).await.unwrap();
+        assert_eq!(
+            ok,
+            serde_json::Value::Bool(true),
+            "{path} is wider than a phone"
+        );
+    }
     b.goto(&format!("{}/actions/{id}", s.base)).await;
     assert!(!b.exists("form.decide").await && !b.exists("#edit").await);
     b.goto(&format!("{}/settings/hitl-rules", s.base)).await;

@@ -505,3 +505,104 @@ async fn admins_create_teams_and_keys_from_the_console_and_the_token_is_shown_on
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn admins_set_connectors_and_channels_and_send_tests_from_the_console() {
+    let s = TestServer::start().await;
+    let receiver = crate::common::receiver::Receiver::start().await;
+    s.person("ada@example.com", "admin", &[], Some(PASSWORD))
+        .await;
+    let (c, cookie, token) = signed_in(&s, "ada@example.com").await;
+    let form = |pairs: &[(&'static str, String)]| {
+        let mut all = vec![
+            ("csrf_token", token.clone()),
+            ("team", "support".to_owned()),
+        ];
+        all.extend(pairs.iter().cloned());
+        all
+    };
+    let post = async |pairs: Vec<(&'static str, String)>| {
+        let fields: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let r = c.post_form("/admin/integrations", &cookie, &fields).await;
+        (r.status(), r.text().await.unwrap())
+    };
+    let hook = receiver.url.clone();
+    let (status, html) = post(form(&[
+        ("do", "set_connector".into()),
+        ("category", "REFUND".into()),
+        ("kind", "webhook".into()),
+        ("url", hook.clone()),
+        ("secret", "0123456789abcdef0123".into()),
+    ]))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("REFUND now runs through the webhook connector"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("0123456789abcdef0123"),
+        "the secret is never shown"
+    );
+    let (_, html) = post(form(&[
+        ("do", "test_connector".into()),
+        ("category", "REFUND".into()),
+    ]))
+    .await;
+    assert!(
+        html.contains("Test of the REFUND connector: delivered"),
+        "{html}"
+    );
+    assert_eq!(receiver.received().len(), 1, "the receiver got the test");
+
+    // A webhook without a secret is refused and nothing changes.
+    let (status, html) = post(form(&[
+        ("do", "set_connector".into()),
+        ("category", "SEND_CHAT".into()),
+        ("kind", "webhook".into()),
+        ("url", hook.clone()),
+    ]))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Not saved"), "{html}");
+    let (_, list) = s
+        .get("/v1/teams/support/connectors", &s.admin.clone())
+        .await;
+    let chat = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "SEND_CHAT")
+        .unwrap();
+    assert_eq!(chat["kind"], "log");
+
+    let (status, html) = post(form(&[
+        ("do", "add_channel".into()),
+        ("kind", "webhook".into()),
+        ("url", hook.clone()),
+        ("secret", "0123456789abcdef0123".into()),
+    ]))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, channels) = s.get("/v1/teams/support/channels", &s.admin.clone()).await;
+    let id = channels[0]["id"].as_str().unwrap().to_owned();
+    let (_, html) = post(form(&[
+        ("do", "test_channel".into()),
+        ("channel", id.clone()),
+    ]))
+    .await;
+    assert!(
+        html.contains(&format!("Test of channel {id}: delivered")),
+        "{html}"
+    );
+    assert_eq!(receiver.received().len(), 2);
+    let (_, html) = post(form(&[
+        ("do", "remove_channel".into()),
+        ("channel", id.clone()),
+    ]))
+    .await;
+    assert!(html.contains("removed"), "{html}");
+    let (_, channels) = s.get("/v1/teams/support/channels", &s.admin.clone()).await;
+    assert_eq!(channels, serde_json::json!([]));
+    s.stop().await;
+}

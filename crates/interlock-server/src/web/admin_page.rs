@@ -10,8 +10,8 @@ use interlock_store::{KeyKind, Team};
 use uuid::Uuid;
 
 use super::guard::{Console, Nav, failure};
-use super::page;
 use super::rows::time_text;
+use super::{form_value, page};
 use crate::auth::Permission;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{admin, people};
@@ -59,13 +59,6 @@ struct AdminPage {
     /// A key just created: shown once.
     new_token: Option<String>,
     notice: Option<String>,
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or("", |(_, v)| v.trim())
 }
 
 fn require(console: &Console, permission: Permission) -> ApiResult<()> {
@@ -165,7 +158,7 @@ async fn change<F>(console: &Console, fields: &[(String, String)], run: F) -> Re
 where
     F: AsyncFnOnce() -> ApiResult<()>,
 {
-    if let Some(refused) = console.refusal_of_form(field(fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(form_value(fields, "csrf_token")) {
         return refused;
     }
     match run().await {
@@ -182,7 +175,7 @@ pub async fn create_team(
     change(&console, &fields, async || {
         require(&console, Permission::ManageDeployment)?;
         let actor = &console.principal.actor;
-        let (slug, name) = (field(&fields, "slug"), field(&fields, "name"));
+        let (slug, name) = (form_value(&fields, "slug"), form_value(&fields, "name"));
         admin::create_team(state.store.as_ref(), slug, name, actor, state.clock.now()).await?;
         Ok(())
     })
@@ -206,11 +199,16 @@ pub async fn add_person(
 ) -> Response {
     change(&console, &fields, async || {
         require(&console, Permission::ManageUsers)?;
-        let role = people::parse_role(field(&fields, "role"))?;
+        let role = people::parse_role(form_value(&fields, "role"))?;
         let teams = picked_teams(&state, &fields).await?;
-        let password = Some(field(&fields, "password")).filter(|p| !p.is_empty());
+        // A password is taken exactly as typed: spaces are part of it.
+        let password = fields
+            .iter()
+            .find(|(n, _)| n == "password")
+            .map(|(_, v)| v.as_str())
+            .filter(|p| !p.is_empty());
         let actor = &console.principal.actor;
-        let email = field(&fields, "email");
+        let email = form_value(&fields, "email");
         let now = state.clock.now();
         people::add(
             state.store.as_ref(),
@@ -239,7 +237,7 @@ pub async fn set_role(
 ) -> Response {
     change(&console, &fields, async || {
         require(&console, Permission::ManageUsers)?;
-        let role = people::parse_role(field(&fields, "role"))?;
+        let role = people::parse_role(form_value(&fields, "role"))?;
         let teams = picked_teams(&state, &fields).await?;
         let actor = &console.principal.actor;
         let now = state.clock.now();
@@ -280,12 +278,12 @@ pub async fn create_key(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = console.refusal_of_form(field(&fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(form_value(&fields, "csrf_token")) {
         return refused;
     }
     let created = async {
         require(&console, Permission::ManageKeys)?;
-        let team = match field(&fields, "team") {
+        let team = match form_value(&fields, "team") {
             "" => None,
             slug => Some(
                 state
@@ -295,7 +293,7 @@ pub async fn create_key(
                     .ok_or_else(|| ApiError::not_found("team"))?,
             ),
         };
-        let kind = match field(&fields, "kind") {
+        let kind = match form_value(&fields, "kind") {
             "agent" => KeyKind::Agent,
             "admin" => KeyKind::Admin,
             other => {
@@ -309,7 +307,7 @@ pub async fn create_key(
             kind,
             team: team.as_ref().filter(|_| kind == KeyKind::Agent),
             user_id: None,
-            name: Some(field(&fields, "name").to_owned()).filter(|n| !n.is_empty()),
+            name: Some(form_value(&fields, "name").to_owned()).filter(|n| !n.is_empty()),
             expires_at: None,
         };
         let actor = &console.principal.actor;

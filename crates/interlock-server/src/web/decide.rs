@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::edit_form::payload_from_form;
 use super::guard::{Console, failure};
-use super::{MessagePage, page};
+use super::{MessagePage, form_value, page};
 use crate::error::ApiError;
 use crate::service::decisions::{Command, act, load_visible};
 use crate::state::AppState;
@@ -139,12 +139,7 @@ pub async fn approve_with_edits(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| form_value(&fields, name);
     if let Some(refused) = console.refusal_of_form(field("csrf_token")) {
         return refused;
     }
@@ -179,17 +174,13 @@ pub async fn approve_batch(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let token = fields
-        .iter()
-        .find(|(n, _)| n == "csrf_token")
-        .map_or("", |(_, v)| v.as_str());
+    let token = form_value(&fields, "csrf_token");
     if let Some(refused) = console.refusal_of_form(token) {
         return refused;
     }
-    let return_to = fields
-        .iter()
-        .find(|(n, _)| n == "return_to")
-        .map_or("/inbox", |(_, v)| v.as_str());
+    let return_to = Some(form_value(&fields, "return_to"))
+        .filter(|v| !v.is_empty())
+        .unwrap_or("/inbox");
     let back = back_to(return_to, "");
     let back = if back.starts_with("/inbox") {
         back

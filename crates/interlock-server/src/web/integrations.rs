@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::guard::{Console, Nav, failure};
 use super::inbox::url_escape;
-use super::page;
 use super::rows::time_text;
+use super::{form_value, page};
 use crate::api::channels::TestReport;
 use crate::api::connectors::{
     ConnectorBody, ConnectorView, category_of, set_connector, team_connectors, test_send,
@@ -43,12 +43,9 @@ struct IntegrationsPage {
     failed: bool,
 }
 
+/// A form value, `None` when absent or empty.
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
+    Some(form_value(fields, name)).filter(|v| !v.is_empty())
 }
 
 fn owned(fields: &[(String, String)], name: &str) -> Option<String> {

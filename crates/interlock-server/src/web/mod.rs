@@ -17,6 +17,15 @@ mod rules_page;
 /// At most this many actions are approved by one batch form.
 const MAX_BATCH: usize = 200;
 
+/// A submitted form's value by name, trimmed; empty when absent. Forms with repeated
+/// names (batch picks, team checkboxes) are read as `Vec<(String, String)>`.
+fn form_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.trim())
+}
+
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};

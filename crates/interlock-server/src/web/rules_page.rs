@@ -14,9 +14,9 @@ use serde_json::json;
 
 use super::guard::{Console, Nav, failure};
 use super::inbox::url_escape;
-use super::page;
 use super::rows::{ActorNames, time_text};
 use super::rules_form::{BAND_KINDS, RulesForm};
+use super::{form_value, page};
 use crate::auth::Permission;
 use crate::error::{ApiError, ApiResult};
 use crate::service::diff::document_diff;
@@ -197,13 +197,6 @@ pub async fn rules_page(
         .unwrap_or_else(|e| failure(e, "/settings/hitl-rules"))
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// The team named by a submitted form, which the person must be allowed to write.
 async fn writable_team(state: &AppState, console: &Console, slug: &str) -> ApiResult<Team> {
     let (_, team) = pick_team(state, console, slug).await?;
@@ -229,16 +222,16 @@ pub async fn save_rules(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = console.refusal_of_form(field(&fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(form_value(&fields, "csrf_token")) {
         return refused;
     }
-    let slug = field(&fields, "team").to_owned();
+    let slug = form_value(&fields, "team").to_owned();
     let back = format!("/settings/hitl-rules?team={}", url_escape(&slug));
     let team = match writable_team(&state, &console, &slug).await {
         Ok(t) => t,
         Err(e) => return failure(e, &back),
     };
-    let expected = field(&fields, "expected_version").parse().ok();
+    let expected = form_value(&fields, "expected_version").parse().ok();
     let mut form = RulesForm::from_fields(&fields);
     let rules = match RuleSet::from_doc(&form.to_doc()) {
         Ok(r) => r,
@@ -275,14 +268,14 @@ pub async fn rollback(
     console: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = console.refusal_of_form(field(&fields, "csrf_token")) {
+    if let Some(refused) = console.refusal_of_form(form_value(&fields, "csrf_token")) {
         return refused;
     }
-    let slug = field(&fields, "team").to_owned();
+    let slug = form_value(&fields, "team").to_owned();
     let back = format!("/settings/hitl-rules?team={}", url_escape(&slug));
     let result = async {
         let team = writable_team(&state, &console, &slug).await?;
-        let version: u64 = field(&fields, "version")
+        let version: u64 = form_value(&fields, "version")
             .parse()
             .map_err(|_| ApiError::bad_request("invalid_field", "choose a version to return to"))?;
         let saved = rules::rollback(&state, &console.principal, team.id, version).await?;

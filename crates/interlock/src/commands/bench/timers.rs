@@ -230,8 +230,9 @@ async fn seed(
         let n = SEED_BATCH.min((count - ids.len() as u64) as usize);
         let mut batch = Vec::with_capacity(n);
         for _ in 0..n {
-            let mut action = proposals::build(team, rules, valid.clone(), &actor, armed_at, None)
-                .map_err(|e| anyhow::anyhow!("cannot build a bench proposal: {}", e.message))?;
+            let mut action =
+                proposals::build(team, rules, valid.clone(), &actor, armed_at, None)
+                    .map_err(|e| anyhow::anyhow!("cannot build a bench proposal: {}", e.message))?;
             // Their "armed" notifications went out when they were armed, long before
             // this measurement; a million of them still queued would be measured instead.
             action.deliveries.clear();

@@ -69,7 +69,7 @@ async fn insert_in(
     for chunk in created.chunks(rows_per_statement(ACTION_COLUMN_COUNT)) {
         writes
             .statement(&format!("INSERT INTO actions ({ACTION_COLUMNS}) "))
-            .push_values(chunk, rows::push_action);
+            .push_values(chunk, |s, a| rows::push_action(s, a));
     }
     push_jobs(writes, &jobs);
     push_deliveries(writes, &deliveries);

@@ -25,7 +25,7 @@ mod jobs;
 mod keys;
 mod migrate;
 mod people;
-mod rows;
+use interlock_store_sql::rows;
 mod store;
 mod teams;
 mod transitions;
@@ -50,7 +50,7 @@ impl SqliteStore {
             db: db::Db {
                 writer,
                 readers,
-                changes: Default::default(),
+                changes: std::sync::Arc::new(transitions::queue()),
                 node: LOCAL_NODE.into(),
             },
         })

@@ -1,0 +1,10 @@
+//! What Interlock's SQL backends (SQLite and PostgreSQL) share, so that each holds only
+//! what its database needs done differently: rows to models and back ([`rows`]), the
+//! audit hash chains appended inside a write transaction ([`chain`]), and the queue that
+//! groups concurrent transitions into one commit ([`group`]).
+
+#![forbid(unsafe_code)]
+
+pub mod chain;
+pub mod group;
+pub mod rows;

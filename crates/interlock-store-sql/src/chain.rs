@@ -23,6 +23,26 @@ pub const HEAD_COLUMNS: usize = 3;
 pub const HEAD_UPSERT_END: &str =
     " ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
+/// Every chain with its recorded head (bind [`GENESIS`] as `$1`). A chain that has
+/// entries but no head row is reported at seq 0 (the genesis hash), so a deleted head
+/// row fails verification instead of hiding the chain. Read the rows with [`heads_of`].
+pub const HEADS_SELECT: &str = "SELECT chain, seq, hash FROM audit_heads
+     UNION ALL
+     SELECT DISTINCT chain, 0, $1 FROM audit
+      WHERE chain NOT IN (SELECT chain FROM audit_heads)
+     ORDER BY 1";
+
+pub fn heads_of(found: Vec<(String, i64, String)>) -> Result<Vec<(String, u64, String)>> {
+    found
+        .into_iter()
+        .map(|(chain, seq, hash)| {
+            let seq = u64::try_from(seq)
+                .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
+            Ok((chain, seq, hash))
+        })
+        .collect()
+}
+
 /// One entry, chained and hashed, ready to insert.
 #[derive(Debug)]
 pub struct EntryRow {

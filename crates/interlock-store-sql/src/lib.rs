@@ -6,5 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod errors;
 pub mod group;
+pub mod listing;
 pub mod rows;
+pub mod store_impl;

@@ -2,13 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use interlock_store::audit::GENESIS;
-use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result, StoreError};
+use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result};
 use interlock_store_sql::chain::{self, Chains};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 
-use crate::db::{Db, DbResult, Tx, Writes, page_limit, push_team_scope, rows_per_statement};
-use crate::rows::{self, int, ms};
+use interlock_store_sql::listing;
+
+use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
+use crate::rows::{self, int};
 
 /// Entries to append in one transaction (see [`Chains`]); the chains' heads are read
 /// under the write lock, so they are current.
@@ -114,72 +116,25 @@ pub(crate) async fn search(
     cursor: Option<&str>,
     limit: u32,
 ) -> Result<Page<AuditEntry>> {
-    let limit = page_limit(limit);
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM audit WHERE 1 = 1");
-    if !push_team_scope(&mut q, f.visible_teams.as_deref(), f.team_id) {
-        return Ok(Page {
-            items: Vec::new(),
-            next_cursor: None,
-        });
-    }
-    if let Some(subject) = &f.subject {
-        q.push(" AND subject = ").push_bind(subject.clone());
-    }
-    if let Some(actor) = &f.actor_id {
-        q.push(" AND actor_id = ").push_bind(actor.clone());
-    }
-    if let Some(event) = &f.event {
-        q.push(" AND event = ").push_bind(event.clone());
-    }
-    if let Some(since) = f.since {
-        q.push(" AND at >= ").push_bind(ms(since));
-    }
-    if let Some(until) = f.until {
-        q.push(" AND at < ").push_bind(ms(until));
-    }
-    if let Some(cursor) = cursor {
-        let before: i64 = cursor
-            .parse()
-            .map_err(|_| StoreError::NotFound("audit cursor"))?;
-        q.push(" AND id < ").push_bind(before);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+    let Some(mut q) = listing::audit_query::<Sqlite>(f, cursor, limit)? else {
+        return Ok(listing::empty());
+    };
     let rows = q.build().fetch_all(&mut *db.read().await?).await.db()?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(rows::audit_entry)
         .collect::<Result<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(listing::page(items, limit, |e| e.id.to_string()))
 }
 
-/// Every chain with its recorded head. A chain that has entries but no head row is
-/// reported at seq 0 (the genesis hash), so a deleted head row fails verification
-/// instead of hiding the chain.
+/// Every chain with its recorded head (see [`chain::HEADS_SELECT`]).
 pub(crate) async fn heads(db: &Db) -> Result<Vec<(String, u64, String)>> {
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT chain, seq, hash FROM audit_heads
-         UNION ALL
-         SELECT DISTINCT chain, 0, ? FROM audit
-          WHERE chain NOT IN (SELECT chain FROM audit_heads)
-         ORDER BY chain",
-    )
-    .bind(GENESIS)
-    .fetch_all(&mut *db.read().await?)
-    .await
-    .db()?;
-    rows.into_iter()
-        .map(|(chain, seq, hash)| {
-            let seq = u64::try_from(seq)
-                .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
-            Ok((chain, seq, hash))
-        })
-        .collect()
+    let found = sqlx::query_as(chain::HEADS_SELECT)
+        .bind(GENESIS)
+        .fetch_all(&mut *db.read().await?)
+        .await
+        .db()?;
+    chain::heads_of(found)
 }
 
 pub(crate) async fn chain(

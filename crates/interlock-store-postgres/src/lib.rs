@@ -21,6 +21,7 @@ pub mod hints;
 mod jobs;
 mod keys;
 mod migrate;
+mod node;
 mod people;
 mod store;
 mod teams;
@@ -33,6 +34,7 @@ use std::time::Duration;
 pub use interlock_store::{Result, StoreError};
 use interlock_store_sql::errors::DbResult;
 use interlock_store_sql::rows;
+pub use node::NodeName;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// True when `url` names a PostgreSQL database.
@@ -71,6 +73,12 @@ impl PgStore {
     /// The node name this store writes its audit chains under.
     pub fn node(&self) -> &str {
         &self.db.node
+    }
+
+    /// Claims this store's node name for as long as the result is held; fails when
+    /// another running process holds it (see `node`).
+    pub async fn hold_node_name(&self) -> Result<node::NodeName> {
+        node::hold(&self.db.url, &self.db.node).await
     }
 
     /// Starts listening for other nodes' hints (see [`hints`]).

@@ -30,6 +30,10 @@ pub struct Config {
     /// How long a claimed job stays with a node before another may take it over, in
     /// seconds (real time). A node that died loses its work after this long.
     pub job_lease_seconds: u64,
+    /// Proposals one API key may make per second on this node (sustained), and in a
+    /// burst; more are answered 429.
+    pub proposals_per_second: f64,
+    pub proposal_burst: u32,
 }
 
 impl Default for Config {
@@ -44,6 +48,8 @@ impl Default for Config {
             max_execution_attempts: 6,
             connector_timeout_seconds: 10,
             job_lease_seconds: 60,
+            proposals_per_second: 100.0,
+            proposal_burst: 200,
         }
     }
 }
@@ -81,6 +87,8 @@ impl Config {
                 self.connector_timeout_seconds.max(1),
             ),
             job_lease: std::time::Duration::from_secs(self.job_lease_seconds.max(1)),
+            proposals_per_second: self.proposals_per_second.max(0.001),
+            proposal_burst: self.proposal_burst.max(1),
             ..interlock_server::ServerSettings::default()
         }
     }
@@ -91,7 +99,8 @@ pub const DEFAULT_TOML: &str = r#"# Interlock configuration. Every setting may a
 # INTERLOCK_<NAME> (e.g. INTERLOCK_DATABASE_URL), which wins over this file; command-line
 # flags win over both.
 
-# sqlite://FILE (the embedded default) or a plain file path.
+# sqlite://FILE (the embedded default), a plain file path, or postgres://USER@HOST/DB
+# for a node of a cluster (see docs/cluster.md).
 database_url = "sqlite://interlock.db"
 
 # Address to serve HTTP on.
@@ -104,6 +113,7 @@ time_scale = 1
 
 # This node's name: it claims jobs and writes its own audit chains under it. Unique per
 # running node: a starting node takes back the jobs its name held when it last stopped.
+# On PostgreSQL a second process under a running node's name is refused.
 node = "local"
 
 # Logs: "text" for people, "json" for log collectors.
@@ -121,6 +131,11 @@ connector_timeout_seconds = 10
 # How long a claimed job (an execution, a timer) stays with a node before another node,
 # or this one after a restart, may take it over. Keep it well above the webhook timeout.
 job_lease_seconds = 60
+
+# Proposals one API key may make per second on this node, sustained and in a burst
+# (a runaway agent is slowed down with 429s; each node counts its own).
+proposals_per_second = 100.0
+proposal_burst = 200
 "#;
 
 #[cfg(test)]
@@ -135,6 +150,8 @@ mod tests {
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.time_scale, d.time_scale);
         assert_eq!(parsed.job_concurrency, d.job_concurrency);
+        assert_eq!(parsed.proposals_per_second, d.proposals_per_second);
+        assert_eq!(parsed.proposal_burst, d.proposal_burst);
     }
 
     fn toml_from(text: &str) -> Config {

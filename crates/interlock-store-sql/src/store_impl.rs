@@ -16,6 +16,10 @@ pub mod prelude {
 /// Implements `Store` for `$store`, a type with a `db` field, by calling the invoking
 /// crate's modules (`crate::teams`, `crate::jobs`, …) and `crate::db::ping`.
 #[macro_export]
+#[expect(
+    clippy::crate_in_macro_def,
+    reason = "the delegations call the invoking backend's own modules"
+)]
 macro_rules! impl_store {
     ($store:ty) => {
         const _: () = {

@@ -26,7 +26,10 @@ pub struct CommitCeiling {
 /// server uses (`insert_actions` with a batch of one), on a fresh SQLite file or on the
 /// measurement's own database (`database`, as `--database` takes it): each is its own
 /// commit and fsync. Building the proposal is timed too, as in the server.
-pub async fn one_commit_per_row(database: &str, duration: Duration) -> anyhow::Result<CommitCeiling> {
+pub async fn one_commit_per_row(
+    database: &str,
+    duration: Duration,
+) -> anyhow::Result<CommitCeiling> {
     let db = Database::open(database)?;
     let (store, team) = prepare(&db).await?;
     let rules = store.current_rules(team.id).await?.rules;

@@ -145,8 +145,13 @@ pub async fn run(args: ProposalsArgs) -> anyhow::Result<()> {
             "baseline: SQLite, one proposal per commit, {} s",
             args.baseline_seconds
         );
-        commit_ceiling =
-            Some(baselines::one_commit_per_row(&args.database, Duration::from_secs(args.baseline_seconds)).await?);
+        commit_ceiling = Some(
+            baselines::one_commit_per_row(
+                &args.database,
+                Duration::from_secs(args.baseline_seconds),
+            )
+            .await?,
+        );
         let (noop_url, noop_task) = baselines::noop_server(answer).await?;
         let noop_target = Target {
             url: noop_url,

@@ -9,6 +9,7 @@ pub mod connectors;
 pub mod error;
 pub mod events;
 pub mod limits;
+pub mod notify;
 mod scheduler;
 pub mod service;
 pub mod state;
@@ -24,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-pub use state::{AppState, ServerSettings};
+pub use state::{AppState, Secret, ServerSettings};
 
 /// Request bodies above this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -39,6 +39,24 @@ pub struct ServerSettings {
     pub proposal_burst: u32,
     /// Login attempts one client address may make per minute.
     pub logins_per_minute: u32,
+    /// Attempts to deliver one notification to one channel before it is marked failed.
+    pub max_delivery_attempts: u32,
+    /// The console's address, for links in notifications (`https://interlock.ourco.example`).
+    pub public_url: Option<String>,
+    /// Signs agent callbacks like webhook deliveries; without it they go unsigned.
+    pub callback_secret: Option<Secret>,
+    /// The deployment's SMTP server, for email channels that name none of their own.
+    pub smtp: Option<interlock_store::SmtpServer>,
+}
+
+/// A secret that never shows in `Debug` output (and so in no log line).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 impl Default for ServerSettings {
@@ -56,6 +74,10 @@ impl Default for ServerSettings {
             proposals_per_second: 100.0,
             proposal_burst: 200,
             logins_per_minute: 10,
+            max_delivery_attempts: 8,
+            public_url: None,
+            callback_secret: None,
+            smtp: None,
         }
     }
 }

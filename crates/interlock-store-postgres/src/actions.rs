@@ -12,10 +12,12 @@ use interlock_store::{
     PlanRecord, Result,
 };
 use interlock_store_sql::listing;
+use interlock_store_sql::outbox::card_mentions;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::audit::Appender;
+use crate::cards::insert_mentions;
 use crate::connectors::insert_deliveries;
 use crate::db::{Db, DbResult, Tx, rows_per_statement};
 use crate::jobs::insert_jobs;
@@ -100,6 +102,11 @@ async fn insert_in(
     }
     insert_jobs(tx, &jobs).await?;
     insert_deliveries(tx, &deliveries).await?;
+    let created_actions = outcome.iter().filter_map(|o| match o {
+        Inserted::Created(a) => Some(a),
+        Inserted::Existing(_) => None,
+    });
+    insert_mentions(tx, &card_mentions(created_actions)).await?;
     audit.write(tx).await?;
     Ok(slots
         .into_iter()
@@ -192,6 +199,15 @@ pub(crate) async fn insert_plan(
     .await
     .db()?;
     let steps = insert_in(db, &mut tx, steps, &[(plan.created_at, &audit)]).await?;
+    // After the steps, which took the audit chain's lock: cards are always locked after
+    // it (see `cards::work`).
+    if let Some(card) = &plan.card_id {
+        insert_mentions(
+            &mut tx,
+            &[(plan.team_id, card.clone(), ms(plan.created_at))],
+        )
+        .await?;
+    }
     tx.commit().await.db()?;
     let steps = steps
         .into_iter()

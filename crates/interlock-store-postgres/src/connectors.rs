@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use crate::audit::append_in;
 use crate::db::{Db, DbResult, Tx};
+use crate::jobs::insert_jobs;
 use crate::rows::{self, json_text, ms};
+use interlock_store_sql::outbox::notify_jobs;
 
 pub(crate) async fn set(
     db: &Db,
@@ -47,8 +49,8 @@ pub(crate) async fn list(db: &Db, team_id: Uuid) -> Result<Vec<(Category, Connec
     Ok(all)
 }
 
-/// Writes notifications to the outbox, each with its creation time (unix ms), in one
-/// statement: the columns go as arrays.
+/// Writes notifications to the outbox, each with its creation time (unix ms), and their
+/// `notify` jobs (see `notify_jobs`), in two statements: the columns go as arrays.
 pub(crate) async fn insert_deliveries(
     tx: &mut Tx,
     deliveries: &[(i64, NewDelivery)],
@@ -56,38 +58,27 @@ pub(crate) async fn insert_deliveries(
     if deliveries.is_empty() {
         return Ok(());
     }
-    let teams: Vec<String> = deliveries
-        .iter()
-        .map(|(_, d)| d.team_id.to_string())
-        .collect();
-    let actions: Vec<Option<String>> = deliveries
-        .iter()
-        .map(|(_, d)| d.action_id.map(|a| a.to_string()))
-        .collect();
-    let events: Vec<&str> = deliveries.iter().map(|(_, d)| d.event.as_str()).collect();
-    let reminders: Vec<Option<&str>> = deliveries
-        .iter()
-        .map(|(_, d)| d.reminder.map(|r| r.as_str()))
-        .collect();
-    let payloads: Vec<String> = deliveries
-        .iter()
-        .map(|(_, d)| d.payload.to_string())
-        .collect();
+    let column = |f: &dyn Fn(&NewDelivery) -> Option<String>| -> Vec<Option<String>> {
+        deliveries.iter().map(|(_, d)| f(d)).collect()
+    };
     let at: Vec<i64> = deliveries.iter().map(|(at, _)| *at).collect();
     sqlx::query(
-        "INSERT INTO deliveries (team_id, action_id, event, reminder, payload, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])",
+        "INSERT INTO deliveries (uid, team_id, action_id, event, reminder, payload, callback_url, created_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::text[], $8::bigint[])",
     )
-    .bind(&teams)
-    .bind(&actions)
-    .bind(&events)
-    .bind(&reminders)
-    .bind(&payloads)
+    .bind(column(&|d| Some(d.id.to_string())))
+    .bind(column(&|d| Some(d.team_id.to_string())))
+    .bind(column(&|d| d.action_id.map(|a| a.to_string())))
+    .bind(column(&|d| Some(d.event.clone())))
+    .bind(column(&|d| d.reminder.map(|r| r.as_str().to_owned())))
+    .bind(column(&|d| Some(d.payload.to_string())))
+    .bind(column(&|d| d.callback_url.clone()))
     .bind(&at)
     .execute(&mut **tx)
     .await
     .db()?;
-    Ok(())
+    insert_jobs(tx, &notify_jobs(deliveries)).await
 }
 
 pub(crate) async fn deliveries_for_action(db: &Db, action_id: Uuid) -> Result<Vec<Delivery>> {

@@ -14,6 +14,7 @@
 
 mod actions;
 mod audit;
+mod cards;
 mod changes;
 mod connectors;
 mod db;
@@ -22,6 +23,7 @@ mod jobs;
 mod keys;
 mod migrate;
 mod node;
+mod outbox;
 mod people;
 mod store;
 mod teams;

@@ -15,11 +15,18 @@ struct Migration {
 }
 
 /// Every migration, in order. Never edit one that has landed: add the next file.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "notify",
+        sql: include_str!("../migrations/0002_notify.sql"),
+    },
+];
 
 /// The advisory lock key migrations hold ("ILCKMIGR" as a number).
 const MIGRATION_LOCK: i64 = 0x494C_434B_4D49_4752;

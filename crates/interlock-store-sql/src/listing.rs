@@ -75,6 +75,9 @@ where
     if let Some(p) = f.plan_id {
         q.push(" AND plan_id = ").push_bind(p.to_string());
     }
+    if let Some(card) = &f.card_id {
+        q.push(" AND card_id = ").push_bind(card.clone());
+    }
     if let Some(cursor) = cursor {
         q.push(" AND id < ").push_bind(cursor.to_owned());
     }

@@ -452,7 +452,7 @@ pub fn job(row: &impl Columns) -> Result<Job> {
 pub fn delivery(row: &impl Columns) -> Result<Delivery> {
     let reminder = row.opt_text("reminder")?;
     Ok(Delivery {
-        id: get(row, "id")?,
+        id: uuid(row, "uid")?,
         team_id: uuid(row, "team_id")?,
         action_id: opt_uuid(row, "action_id")?,
         event: get(row, "event")?,
@@ -463,6 +463,66 @@ pub fn delivery(row: &impl Columns) -> Result<Delivery> {
             })
             .transpose()?,
         payload: json(row, "payload")?,
+        callback_url: get(row, "callback_url")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+/// A send's target as stored: the channel id, or `callback`.
+pub fn target_text(t: SendTarget) -> String {
+    match t {
+        SendTarget::Channel(id) => id.to_string(),
+        SendTarget::Callback => "callback".to_owned(),
+    }
+}
+
+pub fn delivery_send(row: &impl Columns) -> Result<DeliverySend> {
+    let target = text(row, "target")?;
+    let state = text(row, "state")?;
+    let attempts = integer(row, "attempts")?;
+    Ok(DeliverySend {
+        delivery_id: uuid(row, "delivery_uid")?,
+        target: if target == "callback" {
+            SendTarget::Callback
+        } else {
+            SendTarget::Channel(parse_uuid("target", &target)?)
+        },
+        state: SendState::parse(&state).ok_or_else(|| corrupt(format_args!("state: {state:?}")))?,
+        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts: out of range"))?,
+        answer: get(row, "answer")?,
+        last_error: get(row, "last_error")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub fn channel(row: &impl Columns) -> Result<ChannelRecord> {
+    let config = text(row, "config")?;
+    Ok(ChannelRecord {
+        id: uuid(row, "id")?,
+        team_id: uuid(row, "team_id")?,
+        config: parse_json("config", &config)?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+pub fn card(row: &impl Columns) -> Result<Card> {
+    let priority = text(row, "priority")?;
+    Ok(Card {
+        team_id: uuid(row, "team_id")?,
+        id: get(row, "id")?,
+        priority: CardPriority::parse(&priority)
+            .ok_or_else(|| corrupt(format_args!("priority: {priority:?}")))?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub fn card_note(row: &impl Columns) -> Result<CardNote> {
+    Ok(CardNote {
+        id: get(row, "id")?,
+        text: get(row, "text")?,
+        author: actor(row, "author")?,
+        action_id: opt_uuid(row, "action_id")?,
         created_at: time(row, "created_at")?,
     })
 }

@@ -241,6 +241,79 @@ macro_rules! impl_store {
                     crate::connectors::deliveries_for_action(&self.db, action_id).await
                 }
 
+                async fn delivery(&self, id: Uuid) -> Result<Option<Delivery>> {
+                    crate::outbox::delivery(&self.db, id).await
+                }
+
+                async fn record_send(&self, send: DeliverySend) -> Result<()> {
+                    crate::outbox::record_send(&self.db, send).await
+                }
+
+                async fn sends_for_delivery(&self, delivery_id: Uuid) -> Result<Vec<DeliverySend>> {
+                    crate::outbox::sends_for_delivery(&self.db, delivery_id).await
+                }
+
+                async fn sends_for_target(
+                    &self,
+                    target: SendTarget,
+                    limit: u32,
+                ) -> Result<Vec<DeliverySend>> {
+                    crate::outbox::sends_for_target(&self.db, target, limit).await
+                }
+
+                async fn create_channel(
+                    &self,
+                    channel: ChannelRecord,
+                    audit: AuditDraft,
+                ) -> Result<()> {
+                    crate::outbox::create_channel(&self.db, channel, audit).await
+                }
+
+                async fn channel(&self, id: Uuid) -> Result<Option<ChannelRecord>> {
+                    crate::outbox::channel(&self.db, id).await
+                }
+
+                async fn channels(&self, team_id: Uuid) -> Result<Vec<ChannelRecord>> {
+                    crate::outbox::channels(&self.db, team_id).await
+                }
+
+                async fn delete_channel(
+                    &self,
+                    id: Uuid,
+                    at: DateTime<Utc>,
+                    audit: AuditDraft,
+                ) -> Result<()> {
+                    crate::outbox::delete_channel(&self.db, id, at, audit).await
+                }
+
+                async fn work_card(&self, work: CardWork) -> Result<Card> {
+                    crate::cards::work(&self.db, work).await
+                }
+
+                async fn card(&self, team_id: Uuid, card_id: &str) -> Result<Option<Card>> {
+                    crate::cards::card(&self.db, team_id, card_id).await
+                }
+
+                async fn card_notes(&self, team_id: Uuid, card_id: &str) -> Result<Vec<CardNote>> {
+                    crate::cards::notes(&self.db, team_id, card_id).await
+                }
+
+                async fn list_cards(
+                    &self,
+                    visible_teams: Option<&[Uuid]>,
+                    limit: u32,
+                ) -> Result<Vec<Card>> {
+                    crate::cards::list(&self.db, visible_teams, limit).await
+                }
+
+                async fn plans_for_card(
+                    &self,
+                    team_id: Uuid,
+                    card_id: &str,
+                ) -> Result<Vec<PlanRecord>> {
+                    crate::cards::plans(&self.db, team_id, card_id).await
+                }
+
                 async fn append_audit(
                     &self,
                     at: DateTime<Utc>,

@@ -10,12 +10,13 @@ use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
+use crate::cards::push_card_mentions;
 use crate::connectors::push_deliveries;
-use interlock_store_sql::listing;
-
 use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
 use crate::jobs::push_jobs;
 use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
+use interlock_store_sql::listing;
+use interlock_store_sql::outbox::card_mentions;
 
 pub(crate) async fn insert(db: &Db, batch: Vec<NewAction>) -> Result<Vec<Inserted>> {
     if batch.is_empty() {
@@ -75,6 +76,7 @@ async fn insert_in(
     }
     push_jobs(writes, &jobs);
     push_deliveries(writes, &deliveries);
+    push_card_mentions(writes, &card_mentions(&created));
     Ok(results)
 }
 
@@ -140,6 +142,12 @@ pub(crate) async fn insert_plan(
     let mut appender = AuditAppender::new(db);
     appender.push(&mut tx, plan.created_at, &audit).await?;
     let mut writes = Writes::default();
+    if let Some(card) = &plan.card_id {
+        push_card_mentions(
+            &mut writes,
+            &[(plan.team_id, card.clone(), ms(plan.created_at))],
+        );
+    }
     let steps = insert_in(&mut tx, &mut appender, &mut writes, steps).await?;
     appender.push_writes(&mut writes);
     writes.run(&mut tx).await?;

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use crate::audit::AuditAppender;
 use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
+use crate::jobs::push_jobs;
 use crate::rows::{self, json_text, ms};
+use interlock_store_sql::outbox::notify_jobs;
 
 pub(crate) async fn set(
     db: &Db,
@@ -77,20 +79,24 @@ pub(crate) async fn insert_deliveries(
     w.run(tx).await
 }
 
+/// Writes notifications to the outbox with their `notify` jobs (see `notify_jobs`).
 pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, NewDelivery)]) {
-    for chunk in deliveries.chunks(rows_per_statement(6)) {
+    for chunk in deliveries.chunks(rows_per_statement(8)) {
         w.statement(
-            "INSERT INTO deliveries (team_id, action_id, event, reminder, payload, created_at) ",
+            "INSERT INTO deliveries (uid, team_id, action_id, event, reminder, payload, callback_url, created_at) ",
         )
         .push_values(chunk, |mut s, (at, d)| {
-            s.push_bind(d.team_id.to_string())
+            s.push_bind(d.id.to_string())
+                .push_bind(d.team_id.to_string())
                 .push_bind(d.action_id.map(|a| a.to_string()))
                 .push_bind(d.event.clone())
                 .push_bind(d.reminder.map(|r| r.as_str()))
                 .push_bind(d.payload.to_string())
+                .push_bind(d.callback_url.clone())
                 .push_bind(*at);
         });
     }
+    push_jobs(w, &notify_jobs(deliveries));
 }
 
 pub(crate) async fn deliveries_for_action(db: &Db, action_id: Uuid) -> Result<Vec<Delivery>> {

@@ -16,6 +16,7 @@
 
 mod actions;
 mod audit;
+mod cards;
 mod changes;
 mod conn;
 mod connect;
@@ -24,6 +25,7 @@ mod db;
 mod jobs;
 mod keys;
 mod migrate;
+mod outbox;
 mod people;
 use interlock_store_sql::rows;
 mod store;

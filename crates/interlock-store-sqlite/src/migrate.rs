@@ -25,6 +25,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "people",
         sql: include_str!("../migrations/0002_people.sql"),
     },
+    Migration {
+        version: 3,
+        name: "notify",
+        sql: include_str!("../migrations/0003_notify.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<()> {

@@ -10,10 +10,12 @@ pub mod conformance;
 mod error;
 pub mod hints;
 mod models;
+mod outbox;
 mod store;
 
 pub use error::StoreError;
 pub use models::*;
+pub use outbox::*;
 pub use store::Store;
 
 /// Store results.

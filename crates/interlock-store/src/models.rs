@@ -180,6 +180,9 @@ pub enum JobKind {
     Timer,
     Execute,
     PlanCheck,
+    /// Send one delivery of the outbox to its channels (or callback); the subject is the
+    /// delivery's id.
+    Notify,
 }
 
 impl JobKind {
@@ -188,13 +191,19 @@ impl JobKind {
             JobKind::Timer => "timer",
             JobKind::Execute => "execute",
             JobKind::PlanCheck => "plan_check",
+            JobKind::Notify => "notify",
         }
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::Timer, JobKind::Execute, JobKind::PlanCheck]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            JobKind::Timer,
+            JobKind::Execute,
+            JobKind::PlanCheck,
+            JobKind::Notify,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -251,25 +260,31 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// A notification waiting to go out (the outbox). Channels deliver it.
+/// A notification waiting to go out (the outbox). Channels deliver it. Writing one also
+/// schedules its `notify` job, in the same transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDelivery {
+    /// Also the receivers' idempotency key.
+    pub id: Uuid,
     pub team_id: Uuid,
     pub action_id: Option<Uuid>,
     /// `action.awaiting_approval`, `time_bomb.armed`, `time_bomb.reminder`, …
     pub event: String,
     pub reminder: Option<ReminderKind>,
     pub payload: Value,
+    /// An agent callback goes to this URL alone, not to the team's channels.
+    pub callback_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delivery {
-    pub id: i64,
+    pub id: Uuid,
     pub team_id: Uuid,
     pub action_id: Option<Uuid>,
     pub event: String,
     pub reminder: Option<ReminderKind>,
     pub payload: Value,
+    pub callback_url: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -379,6 +394,8 @@ pub struct ActionFilter {
     /// Only actions proposed by this actor (an agent sees its own).
     pub proposed_by: Option<Actor>,
     pub plan_id: Option<Uuid>,
+    /// Only actions about this card.
+    pub card_id: Option<String>,
 }
 
 /// Which audit entries to list.
@@ -409,6 +426,8 @@ pub struct Page<T> {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConnectorConfig {
     Log,
+    /// Interlock carries the action out itself: INTERNAL_NOTE and ESCALATE on its cards.
+    Builtin,
     Webhook {
         url: String,
         secret: String,
@@ -426,6 +445,32 @@ pub enum ConnectorConfig {
     },
 }
 
+impl ConnectorConfig {
+    /// The server of an `smtp` connector.
+    pub fn smtp_server(&self) -> Option<crate::SmtpServer> {
+        match self {
+            ConnectorConfig::Smtp {
+                host,
+                port,
+                from,
+                username,
+                password,
+                tls,
+            } => Some(crate::SmtpServer {
+                host: host.clone(),
+                port: *port,
+                from: from.clone(),
+                username: username.clone(),
+                password: password.clone(),
+                tls: *tls,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// How to talk to an SMTP server: in the clear (a relay on localhost), upgrading with
+/// STARTTLS (port 587), or TLS from the first byte (port 465).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpTls {

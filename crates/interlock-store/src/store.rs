@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::models::*;
+use crate::outbox::*;
 
 /// Everything Interlock keeps. One implementation per database; all of them pass
 /// [`crate::conformance`]. Handlers hold an `Arc<dyn Store>`.
@@ -183,6 +184,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Notifications recorded for an action, oldest first.
     async fn deliveries_for_action(&self, action_id: Uuid) -> Result<Vec<Delivery>>;
+    async fn delivery(&self, id: Uuid) -> Result<Option<Delivery>>;
+    /// Records what became of a delivery on one target, replacing what was recorded
+    /// before for that pair (there is one row per delivery and target).
+    async fn record_send(&self, send: DeliverySend) -> Result<()>;
+    /// Every target's outcome of one delivery.
+    async fn sends_for_delivery(&self, delivery_id: Uuid) -> Result<Vec<DeliverySend>>;
+    /// A target's latest outcomes, newest first, at most `limit`.
+    async fn sends_for_target(&self, target: SendTarget, limit: u32) -> Result<Vec<DeliverySend>>;
+
+    // ---- notification channels -------------------------------------------------------
+
+    async fn create_channel(&self, channel: ChannelRecord, audit: AuditDraft) -> Result<()>;
+    async fn channel(&self, id: Uuid) -> Result<Option<ChannelRecord>>;
+    /// A team's channels, oldest first.
+    async fn channels(&self, team_id: Uuid) -> Result<Vec<ChannelRecord>>;
+    /// `NotFound` when there is no such channel.
+    async fn delete_channel(&self, id: Uuid, at: DateTime<Utc>, audit: AuditDraft) -> Result<()>;
+
+    // ---- cards -----------------------------------------------------------------------
+
+    /// Applies [`CardWork`] in one transaction and returns the card as it is after.
+    async fn work_card(&self, work: CardWork) -> Result<Card>;
+    async fn card(&self, team_id: Uuid, card_id: &str) -> Result<Option<Card>>;
+    /// The card's notes, oldest first.
+    async fn card_notes(&self, team_id: Uuid, card_id: &str) -> Result<Vec<CardNote>>;
+    /// Cards of the visible teams (`None`: all), most recently changed first, at most
+    /// `limit`. Cards appear when an action or plan names them.
+    async fn list_cards(&self, visible_teams: Option<&[Uuid]>, limit: u32) -> Result<Vec<Card>>;
+    /// The plans about a card, oldest first.
+    async fn plans_for_card(&self, team_id: Uuid, card_id: &str) -> Result<Vec<PlanRecord>>;
 
     // ---- audit -----------------------------------------------------------------------
 

@@ -34,6 +34,25 @@ pub struct Config {
     /// burst; more are answered 429.
     pub proposals_per_second: f64,
     pub proposal_burst: u32,
+    /// Attempts to deliver one notification to one channel before it is marked failed.
+    pub max_delivery_attempts: u32,
+    /// The console's address, for links in notifications.
+    pub public_url: Option<String>,
+    /// Signs agent callbacks (`Interlock-Signature`, like webhooks).
+    pub callback_secret: Option<Redacted>,
+    /// The SMTP server for email channels that name none of their own.
+    pub smtp: Option<interlock_store::SmtpServer>,
+}
+
+/// A secret from the config: kept as given, never shown by `Debug`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Config {
@@ -50,6 +69,10 @@ impl Default for Config {
             job_lease_seconds: 60,
             proposals_per_second: 100.0,
             proposal_burst: 200,
+            max_delivery_attempts: 8,
+            public_url: None,
+            callback_secret: None,
+            smtp: None,
         }
     }
 }
@@ -89,6 +112,13 @@ impl Config {
             job_lease: std::time::Duration::from_secs(self.job_lease_seconds.max(1)),
             proposals_per_second: self.proposals_per_second.max(0.001),
             proposal_burst: self.proposal_burst.max(1),
+            max_delivery_attempts: self.max_delivery_attempts.max(1),
+            public_url: self.public_url.clone(),
+            callback_secret: self
+                .callback_secret
+                .as_ref()
+                .map(|s| interlock_server::Secret(s.0.clone())),
+            smtp: self.smtp.clone(),
             ..interlock_server::ServerSettings::default()
         }
     }
@@ -136,6 +166,27 @@ job_lease_seconds = 60
 # (a runaway agent is slowed down with 429s; each node counts its own).
 proposals_per_second = 100.0
 proposal_burst = 200
+
+# Attempts (with exponential back-off) to deliver one notification to one channel before
+# it is marked failed with its error.
+max_delivery_attempts = 8
+
+# The console's address: notifications link to its actions (e.g. .../actions/<id>).
+# public_url = "https://interlock.ourco.example"
+
+# Signs agent callbacks like webhook deliveries (Interlock-Signature). Without it,
+# callbacks go unsigned.
+# callback_secret = "a long random string"
+
+# The SMTP server of email channels that name none of their own. tls: none, starttls
+# (default) or tls. Environment: INTERLOCK_SMTP='{host="…",port=587,from="…"}'.
+# [smtp]
+# host = "smtp.ourco.example"
+# port = 587
+# from = "Interlock <interlock@ourco.example>"
+# username = "interlock"
+# password = "…"
+# tls = "starttls"
 "#;
 
 #[cfg(test)]

@@ -48,6 +48,12 @@ enum Command {
     /// Read, check and try out rule sets.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Notification channels of a team, and test sends.
+    #[command(subcommand)]
+    Channel(commands::notify::ChannelCommand),
+    /// Test sends through connectors.
+    #[command(subcommand)]
+    Connector(commands::notify::ConnectorCommand),
     /// Verify or export the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -105,6 +111,8 @@ fn main() -> ExitCode {
             Command::Key(cmd) => commands::admin::key(cmd).await,
             Command::User(cmd) => commands::people::run(cmd).await,
             Command::Rules(cmd) => commands::rules::run(cmd).await,
+            Command::Channel(cmd) => commands::notify::channel(cmd).await,
+            Command::Connector(cmd) => commands::notify::connector(cmd).await,
             Command::Audit(cmd) => commands::audit::run(cmd).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
             Command::Config(ConfigCommand::Default) => {

@@ -27,20 +27,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    team: Option<String>,
+    pub team: Option<String>,
     /// An action id (or another subject: a key id, a team slug).
-    action: Option<String>,
+    pub action: Option<String>,
     /// An actor id: a key id, a user id, or `scheduler`, `executor`, `rules`, `plans`.
-    actor: Option<String>,
+    pub actor: Option<String>,
     /// An event type such as `action.approved`.
     #[serde(rename = "type")]
-    event: Option<String>,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-    cursor: Option<String>,
-    limit: Option<u32>,
+    pub event: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
     /// `jsonl` (default) or `csv`, for export.
-    format: Option<String>,
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,7 +49,7 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-async fn filter_for(
+pub async fn filter_for(
     state: &AppState,
     principal: &Principal,
     q: &AuditQuery,

@@ -1,9 +1,11 @@
 //! The JSON API under `/v1` (SPEC §16), and the operations endpoints.
 
 pub mod actions;
-mod audit;
+pub(crate) mod audit;
+mod cards;
+pub(crate) mod channels;
 pub use audit::{CSV_HEADER as AUDIT_CSV_HEADER, csv_line as audit_csv_line};
-mod connectors;
+pub(crate) mod connectors;
 mod events;
 pub mod extract;
 mod keys;
@@ -73,7 +75,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         (name = "actions", description = "Propose and read actions"),
         (name = "decisions", description = "Approve, hold, reject, withdraw, retry, dismiss"),
         (name = "plans"), (name = "rules"), (name = "teams"), (name = "keys"), (name = "users"),
-        (name = "connectors"), (name = "audit"), (name = "events"), (name = "operations"),
+        (name = "connectors"), (name = "channels"), (name = "cards"), (name = "audit"), (name = "events"), (name = "operations"),
     )
 )]
 struct ApiDoc;
@@ -100,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::routes())
         .merge(users::routes())
         .merge(connectors::routes())
+        .merge(channels::routes())
+        .merge(cards::routes())
         .merge(audit::routes())
         .merge(events::routes())
         .merge(ops::routes())

@@ -2,8 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use interlock_core::rules::{DocStyle, RuleSet, RuleSetDoc};
-use interlock_store::{AuditDraft, RulesVersion};
+use interlock_core::rules::{RuleSet, RuleSetDoc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -15,6 +14,7 @@ use super::extract::{ApiJson, team_for};
 use super::views::ActorView;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::service::rules::{self, doc_json, save};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -23,10 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_versions))
         .routes(routes!(get_version))
         .routes(routes!(rollback))
-}
-
-fn doc_json(rules: &RuleSet) -> Value {
-    serde_json::to_value(rules.to_doc(DocStyle::Json)).unwrap_or_default()
 }
 
 /// The team's current rule set.
@@ -68,63 +64,6 @@ pub async fn put_rules(
     )
     .await?;
     Ok(Json(doc_json(&saved.rules)))
-}
-
-/// Saves a new version (unless nothing changed), audited with before and after.
-async fn save(
-    state: &AppState,
-    principal: &Principal,
-    team_id: uuid::Uuid,
-    expected: Option<u64>,
-    rules: RuleSet,
-    event: &str,
-    extra: Value,
-) -> ApiResult<RulesVersion> {
-    let current = state.store.current_rules(team_id).await?;
-    if let Some(v) = expected
-        && v != current.version
-    {
-        return Err(ApiError::conflict(
-            "rules_changed",
-            format!(
-                "you edited version {v} but the rules are at version {}; reload and retry",
-                current.version
-            ),
-        ));
-    }
-    if rules.same_rules_as(&current.rules) {
-        return Ok(current);
-    }
-    let mut data = json!({
-        "from_version": current.version,
-        "to_version": current.version + 1,
-        "before": doc_json(&current.rules),
-        "after": doc_json(&rules),
-    });
-    if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
-        d.extend(e);
-    }
-    let audit = AuditDraft {
-        team_id: Some(team_id),
-        actor: principal.actor.clone(),
-        subject: Some(team_id.to_string()),
-        event: event.to_owned(),
-        data,
-    };
-    let now = state.clock.now();
-    let saved = state
-        .store
-        .save_rules(
-            team_id,
-            current.version,
-            rules,
-            principal.actor.clone(),
-            now,
-            audit,
-        )
-        .await?;
-    state.rules.put(team_id, saved.rules.clone());
-    Ok(saved)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -194,21 +133,6 @@ pub async fn rollback(
     ApiJson(body): ApiJson<RollbackBody>,
 ) -> ApiResult<Json<Value>> {
     let team = team_for(&state, &principal, &team, Permission::WriteRules).await?;
-    let old = state
-        .store
-        .rules_version(team.id, body.version)
-        .await?
-        .ok_or_else(|| ApiError::not_found("rules version"))?;
-    let extra = json!({"rolled_back_to": body.version});
-    let saved = save(
-        &state,
-        &principal,
-        team.id,
-        None,
-        old.rules,
-        "rules.rolled_back",
-        extra,
-    )
-    .await?;
+    let saved = rules::rollback(&state, &principal, team.id, body.version).await?;
     Ok(Json(doc_json(&saved.rules)))
 }

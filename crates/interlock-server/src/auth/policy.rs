@@ -11,6 +11,7 @@
 //! | WriteRules        | –            | –      | –       | all   | all   |
 //! | ManageConnectors  | –            | –      | –       | all   | all   |
 //! | ManageChannels    | –            | –      | –       | all   | all   |
+//! | ReadCards         | –            | teams  | teams   | all   | all   |
 //! | ReadAudit         | –            | teams  | teams   | all   | all   |
 //! | ManageDeployment  | –            | –      | –       | all   | all   |
 //! | ManageKeys        | –            | –      | –       | all   | all   |
@@ -38,6 +39,7 @@ pub enum Permission {
     WriteRules,
     ManageConnectors,
     ManageChannels,
+    ReadCards,
     ReadAudit,
     ManageDeployment,
     ManageKeys,
@@ -55,9 +57,11 @@ fn person_may(role: PersonRole, permission: Permission) -> bool {
         }
         PersonRole::Manager => matches!(
             permission,
-            ReadActions | DecideActions | ReadRules | ReadAudit
+            ReadActions | DecideActions | ReadRules | ReadAudit | ReadCards
         ),
-        PersonRole::Viewer => matches!(permission, ReadActions | ReadRules | ReadAudit),
+        PersonRole::Viewer => {
+            matches!(permission, ReadActions | ReadRules | ReadAudit | ReadCards)
+        }
     }
 }
 

@@ -1,13 +1,10 @@
 //! Running an action through its connector, outside any transaction, then recording the
 //! outcome: executed, a retry later with back-off, or failed.
 
-use std::time::Duration;
-
-use interlock_store::{ActionUpdate, Actor, AttemptFailed, AuditDraft, ConnectorConfig, Job};
-use rand::Rng;
+use interlock_store::{ActionUpdate, Actor, AttemptFailed, AuditDraft, Job};
 use serde_json::json;
 
-use super::finish;
+use super::{backoff, finish};
 use crate::api::views::ActionView;
 use crate::connectors::{self, Outcome};
 use crate::service::transitions::{Refused, apply, change, state_of};
@@ -24,11 +21,11 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         .store
         .connector(action.team_id, action.category)
         .await?
-        .unwrap_or(ConnectorConfig::Log);
+        .unwrap_or_else(|| connectors::default_for(action.category));
     let view = ActionView::load(state, &action)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let outcome = connectors::execute(state, &view, &config).await;
+    let outcome = connectors::execute(state, &action, &view, &config).await;
     let now = state.clock.now();
     let attempts = action.attempts + 1;
     let connector = connectors::kind_name(&config);
@@ -48,7 +45,10 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
             )
         }
         Outcome::Retry { error } if job.attempt < state.settings.max_execution_attempts => {
-            let retry_at = now + state.clock.elapsed_during(backoff(state, job.attempt));
+            let retry_at = now
+                + state
+                    .clock
+                    .elapsed_during(backoff(&state.settings, job.attempt));
             metrics::counter!("interlock_executions_total", "outcome" => "retry").increment(1);
             state
                 .store
@@ -105,14 +105,4 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
         Err(Refused::Store(e)) => Err(e.into()),
     }
-}
-
-/// Exponential back-off with jitter: base × 2^(attempt−1), capped, times 50–100 %.
-fn backoff(state: &AppState, attempt: u32) -> Duration {
-    let s = &state.settings;
-    let exp = s
-        .retry_base
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-    let capped = exp.min(s.retry_cap);
-    capped.mul_f64(rand::rng().random_range(0.5..=1.0))
 }

@@ -125,6 +125,7 @@ async fn run_job(state: &AppState, job: Job) {
         JobKind::Timer => timer::run(state, &job).await,
         JobKind::Execute => execute::run(state, &job).await,
         JobKind::PlanCheck => plan::run(state, &job).await,
+        JobKind::Notify => crate::notify::run(state, &job).await,
     };
     metrics::histogram!("interlock_job_seconds", "kind" => job.kind.as_str())
         .record(started.elapsed().as_secs_f64());
@@ -140,8 +141,19 @@ async fn run_job(state: &AppState, job: Job) {
     }
 }
 
+/// Exponential back-off with jitter: base × 2^(attempt−1), capped, times 50–100 %.
+/// Executions and notifications both retry with it.
+pub(crate) fn backoff(s: &crate::ServerSettings, attempt: u32) -> Duration {
+    use rand::Rng;
+    let exp = s
+        .retry_base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let capped = exp.min(s.retry_cap);
+    capped.mul_f64(rand::rng().random_range(0.5..=1.0))
+}
+
 /// Finishes a job that turned out to have nothing to do.
-async fn finish(state: &AppState, job: &Job) -> anyhow::Result<()> {
+pub(crate) async fn finish(state: &AppState, job: &Job) -> anyhow::Result<()> {
     state.store.finish_job(job.id, &state.settings.node).await?;
     Ok(())
 }

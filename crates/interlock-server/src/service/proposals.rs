@@ -354,6 +354,7 @@ pub fn notification(
     reminder: Option<interlock_core::ReminderKind>,
 ) -> NewDelivery {
     NewDelivery {
+        id: Uuid::now_v7(),
         team_id: a.team_id,
         action_id: Some(a.id),
         event: event.to_owned(),
@@ -371,7 +372,10 @@ pub fn notification(
                 "currency": a.amount.map(|m| m.currency().code().to_owned()),
                 "deadline": a.deadline,
                 "reason": a.reason,
+                "last_error": a.last_error,
+                "card_id": a.card_id,
             },
         }),
+        callback_url: None,
     }
 }

@@ -3,13 +3,15 @@
 //! and the scheduler alike.
 
 use chrono::{DateTime, Utc};
-use interlock_core::{ActionState, Status, Transition, TransitionError};
+use interlock_core::{ActionState, Category, Status, Transition, TransitionError};
 use interlock_store::{
-    ActionChange, ActionRecord, ActionUpdate, Actor, AuditDraft, JobKind, NewJob, StoreError,
+    ActionChange, ActionRecord, ActionUpdate, Actor, AuditDraft, JobKind, NewDelivery, NewJob,
+    StoreError,
 };
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::notify::callback;
 use crate::service::proposals::notification;
 use crate::state::AppState;
 
@@ -65,11 +67,7 @@ pub fn change(
         }
         _ => {}
     }
-    let mut after = action.clone();
-    after.status = transition.to;
-    if let Some(reason) = &update.reason {
-        after.reason = Some(reason.clone());
-    }
+    let after = applied(action, &transition, &update, actor);
     let notice = match transition.to {
         Status::AwaitingApproval => Some("action.awaiting_approval"),
         Status::Rejected => Some("action.rejected"),
@@ -77,6 +75,14 @@ pub fn change(
         Status::Failed => Some("action.failed"),
         _ => None,
     };
+    let mut deliveries: Vec<NewDelivery> = notice
+        .map(|e| notification(&after, e, None))
+        .into_iter()
+        .collect();
+    if transition.to == Status::Executed && action.category == Category::Escalate {
+        deliveries.push(escalated(&after));
+    }
+    deliveries.extend(callback::outcome(&after, &transition));
     let mut data = json!({
         "from": transition.from,
         "to": transition.to,
@@ -100,11 +106,45 @@ pub fn change(
             event: audit_event(&transition).to_owned(),
             data,
         }],
-        deliveries: notice
-            .map(|e| notification(&after, e, None))
-            .into_iter()
-            .collect(),
+        deliveries,
     }
+}
+
+/// The action as the change leaves it, for the notifications written with it.
+fn applied(
+    action: &ActionRecord,
+    transition: &Transition,
+    update: &ActionUpdate,
+    actor: &Actor,
+) -> ActionRecord {
+    let mut after = action.clone();
+    after.status = transition.to;
+    after.version = transition.to_version;
+    let u = update.clone();
+    after.payload = u.payload.unwrap_or(after.payload);
+    after.original_payload = u.original_payload.or(after.original_payload);
+    after.decided_by = u.decided_by.or(after.decided_by);
+    after.reason = u.reason.or(after.reason);
+    after.comment = u.comment.or(after.comment);
+    after.last_error = u.last_error.or(after.last_error);
+    after.attempts = u.attempts.unwrap_or(after.attempts);
+    after.executed_at = u.executed_at.or(after.executed_at);
+    if transition.event == "withdraw" && after.decided_by.is_none() {
+        after.decided_by = Some(actor.clone());
+    }
+    after
+}
+
+/// `action.escalated`: the team's channels (and, by email, its managers) hear of an
+/// executed ESCALATE, with its severity, reason and card.
+fn escalated(after: &ActionRecord) -> NewDelivery {
+    let mut d = notification(after, "action.escalated", None);
+    d.payload["escalation"] = json!({
+        "severity": after.payload["severity"],
+        "reason": after.payload["reason"],
+        "card_id": crate::connectors::builtin::escalation_card(after),
+    });
+    d
 }
 
 /// Why applying a transition did not happen.

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::guard::{Console, Nav};
 use super::{MessagePage, page};
 use crate::auth::constant_time_eq;
 use crate::auth::session::{self, COOKIE, LIFETIME};
@@ -30,11 +31,10 @@ struct LoginPage {
 #[derive(askama::Template)]
 #[template(path = "account.html")]
 struct AccountPage {
+    nav: Nav,
     email: String,
     role: &'static str,
     teams: Vec<String>,
-    expires_at: String,
-    csrf_token: String,
 }
 
 fn with_cookie(mut resp: Response, cookie: String) -> Response {
@@ -68,7 +68,7 @@ fn login_form(
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
-        Ok(Some(_)) => Redirect::to("/account").into_response(),
+        Ok(Some(_)) => Redirect::to("/inbox").into_response(),
         _ => Redirect::to("/login").into_response(),
     }
 }
@@ -204,14 +204,9 @@ pub async fn logout(
     )
 }
 
-pub async fn account(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (s, user) = match session::current(&state, &headers).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return e.into_response(),
-    };
+pub async fn account(State(state): State<AppState>, console: Console) -> Response {
     let mut teams = Vec::new();
-    for t in &user.teams {
+    for t in &console.user.teams {
         match state.teams.slug(&state.store, *t).await {
             Ok(slug) => teams.push(slug),
             Err(e) => return crate::error::ApiError::from(e).into_response(),
@@ -220,13 +215,10 @@ pub async fn account(State(state): State<AppState>, headers: HeaderMap) -> Respo
     page(
         StatusCode::OK,
         &AccountPage {
-            email: user.email,
-            role: user.role.as_str(),
+            nav: console.nav("account"),
+            email: console.user.email.clone(),
+            role: console.user.role.as_str(),
             teams,
-            expires_at: s
-                .expires_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            csrf_token: s.csrf_token,
         },
     )
 }

@@ -1,14 +1,28 @@
 //! The web console: server-rendered pages (askama), forms that work without JavaScript,
 //! nothing loaded from outside the binary.
 
+mod action_page;
+mod admin_page;
+mod audit_page;
+mod decide;
+mod edit_form;
+pub mod guard;
+mod inbox;
+mod integrations;
 mod login;
+mod rows;
+mod rules_form;
+mod rules_page;
+
+/// At most this many actions are approved by one batch form.
+const MAX_BATCH: usize = 200;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 
@@ -18,7 +32,35 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", axum::routing::post(login::logout))
         .route("/account", get(login::account))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/list", get(inbox::inbox_list))
+        .route("/inbox/approve", post(decide::approve_batch))
+        .route("/actions/{id}", get(action_page::action_page))
+        .route("/actions/{id}/decide", post(decide::decide))
+        .route(
+            "/actions/{id}/approve-with-edits",
+            post(decide::approve_with_edits),
+        )
+        .route(
+            "/settings/hitl-rules",
+            get(rules_page::rules_page).post(rules_page::save_rules),
+        )
+        .route("/settings/hitl-rules/rollback", post(rules_page::rollback))
+        .route("/audit", get(audit_page::audit_page))
+        .route("/audit/verify", get(audit_page::verify_page))
+        .route("/admin", get(admin_page::admin_page))
+        .route("/admin/teams", post(admin_page::create_team))
+        .route("/admin/people", post(admin_page::add_person))
+        .route("/admin/people/{id}/role", post(admin_page::set_role))
+        .route("/admin/people/{id}/remove", post(admin_page::remove_person))
+        .route(
+            "/admin/integrations",
+            get(integrations::integrations_page).post(integrations::integration_form),
+        )
+        .route("/admin/keys", post(admin_page::create_key))
+        .route("/admin/keys/{id}/revoke", post(admin_page::revoke_key))
         .route("/static/console.css", get(stylesheet))
+        .route("/static/console.js", get(script))
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -28,6 +70,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/console.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/console.js"),
     )
 }
 

@@ -67,6 +67,8 @@ fn classes() -> Vec<Class> {
             Some(json!({"kind": "agent", "team": "support"})),
         ),
         c("audit", Method::GET, "/v1/audit?team=support", None),
+        c("channels", Method::GET, "/v1/teams/support/channels", None),
+        c("cards", Method::GET, "/v1/cards?team=support", None),
     ]
 }
 
@@ -86,23 +88,28 @@ async fn every_role_gets_exactly_the_access_the_role_table_gives() {
         .await;
     use StatusCode as S;
     let (ok, created, forbidden, hidden) = (S::OK, S::CREATED, S::FORBIDDEN, S::NOT_FOUND);
-    // read, decide, propose, read rules, write rules, connectors, list users, add user, key, audit
-    let table: Vec<(&str, &str, [StatusCode; 10])> = vec![
+    // read, decide, propose, read rules, write rules, connectors, list users, add user, key, audit,
+    // channels, cards
+    let table: Vec<(&str, &str, [StatusCode; 12])> = vec![
         (
             "owner",
             &owner,
-            [ok, ok, created, ok, ok, ok, ok, created, created, ok],
+            [
+                ok, ok, created, ok, ok, ok, ok, created, created, ok, ok, ok,
+            ],
         ),
         (
             "admin service key",
             &s.admin,
-            [ok, ok, created, ok, ok, ok, ok, created, created, ok],
+            [
+                ok, ok, created, ok, ok, ok, ok, created, created, ok, ok, ok,
+            ],
         ),
         (
             "admin",
             &admin,
             [
-                ok, forbidden, forbidden, ok, ok, ok, ok, forbidden, created, ok,
+                ok, forbidden, forbidden, ok, ok, ok, ok, forbidden, created, ok, ok, ok,
             ],
         ),
         (
@@ -110,6 +117,7 @@ async fn every_role_gets_exactly_the_access_the_role_table_gives() {
             &manager,
             [
                 ok, ok, forbidden, ok, forbidden, forbidden, forbidden, forbidden, forbidden, ok,
+                forbidden, ok,
             ],
         ),
         (
@@ -117,7 +125,7 @@ async fn every_role_gets_exactly_the_access_the_role_table_gives() {
             &viewer,
             [
                 ok, forbidden, forbidden, ok, forbidden, forbidden, forbidden, forbidden,
-                forbidden, ok,
+                forbidden, ok, forbidden, ok,
             ],
         ),
         (
@@ -125,7 +133,7 @@ async fn every_role_gets_exactly_the_access_the_role_table_gives() {
             &other_manager,
             [
                 hidden, hidden, hidden, hidden, hidden, hidden, forbidden, forbidden, forbidden,
-                hidden,
+                hidden, hidden, hidden,
             ],
         ),
         (
@@ -133,7 +141,7 @@ async fn every_role_gets_exactly_the_access_the_role_table_gives() {
             &s.agent2,
             [
                 hidden, hidden, created, forbidden, forbidden, forbidden, forbidden, forbidden,
-                forbidden, forbidden,
+                forbidden, forbidden, forbidden, forbidden,
             ],
         ),
         (
@@ -141,7 +149,7 @@ async fn every_role_gets_exactly_the_access_the_role_table_gives() {
             &s.sales_agent,
             [
                 hidden, hidden, hidden, hidden, hidden, hidden, forbidden, forbidden, forbidden,
-                hidden,
+                hidden, hidden, hidden,
             ],
         ),
     ];

@@ -5,9 +5,13 @@ mod common;
 
 mod access;
 mod bad_input;
+mod browser;
+mod cards;
+mod console_pages;
 mod decisions;
 mod fuzz;
 mod login;
+mod notifications;
 mod plans;
 mod proposals;
 mod rules;

@@ -88,15 +88,7 @@ async fn a_time_bomb_due_while_the_server_was_down_fires_when_it_comes_back_late
     let mut s = TestServer::start().await;
     let a = s.propose_refund("120.00").await;
     let id = id_of(&a);
-    s.running.take().unwrap().shutdown().await;
-    s.clock.advance(TimeDelta::hours(30));
-    let state =
-        interlock_server::build_state(s.store.clone(), s.clock.clone(), settings(), None, 1)
-            .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = interlock_server::start(state, listener).await.unwrap();
-    s.base = format!("http://{}", running.addr);
-    s.running = Some(running);
+    s.restart_after(TimeDelta::hours(30), settings()).await;
     s.wait_status(&id, "executed").await;
     let (status, entries) = s
         .get(

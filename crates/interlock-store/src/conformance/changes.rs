@@ -34,11 +34,13 @@ fn approval(a: &ActionRecord, by: &Actor, at: chrono::DateTime<chrono::Utc>) -> 
             "action.approved",
         )],
         deliveries: vec![NewDelivery {
+            id: Uuid::now_v7(),
             team_id: a.team_id,
             action_id: Some(a.id),
             event: "action.approved".to_owned(),
             reminder: None,
             payload: json!({ "by": by.id }),
+            callback_url: None,
         }],
         ..change(a, transition, at)
     }
@@ -275,11 +277,13 @@ fn half_reminder(a: &ActionRecord, timer_job: i64) -> ReminderSent {
             "time_bomb.reminder",
         ),
         delivery: NewDelivery {
+            id: Uuid::now_v7(),
             team_id: a.team_id,
             action_id: Some(a.id),
             event: "time_bomb.reminder".to_owned(),
             reminder: Some(ReminderKind::Half),
             payload: json!({ "kind": "half" }),
+            callback_url: None,
         },
     }
 }
@@ -313,6 +317,11 @@ pub async fn a_reminder_for_an_armed_action_is_recorded_and_moves_its_timer(stor
         Some(Some(ReminderKind::Half))
     );
 
+    assert_eq!(
+        send_notifications_due_by(&*store, t(1815)).await,
+        1,
+        "the reminder's delivery is due at once"
+    );
     assert_eq!(
         store.next_job_due().await.unwrap(),
         Some(t(3250)),

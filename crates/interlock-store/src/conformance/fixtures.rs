@@ -141,11 +141,13 @@ pub fn armed_proposal(a: ActionRecord) -> NewAction {
         .or(a.deadline)
         .expect("a time bomb has a deadline");
     let delivery = NewDelivery {
+        id: Uuid::now_v7(),
         team_id: a.team_id,
         action_id: Some(a.id),
         event: "time_bomb.armed".to_owned(),
         reminder: None,
         payload: json!({ "action": a.id.to_string() }),
+        callback_url: None,
     };
     NewAction {
         jobs: vec![NewJob {
@@ -192,8 +194,38 @@ pub fn state(a: &ActionRecord) -> ActionState {
     }
 }
 
-/// Claims every ready job due within a year of the suite's epoch for `worker`.
+/// Claims every ready job due within a year of the suite's epoch for `worker`, and
+/// returns those that are not the outbox's `notify` jobs (the outbox tests look at
+/// those; the others would only repeat them).
 pub async fn claim_all(store: &dyn Store, worker: &str) -> Vec<Job> {
+    let mut jobs = claim_with_notify(store, worker).await;
+    for j in jobs.iter().filter(|j| j.kind == JobKind::Notify) {
+        store.finish_job(j.id, worker).await.expect("finish job");
+    }
+    jobs.retain(|j| j.kind != JobKind::Notify);
+    jobs
+}
+
+/// Claims the jobs due by `due_by`, asserts they are all `notify` jobs, and finishes
+/// them, as a test's stand-in for the sender.
+pub async fn send_notifications_due_by(store: &dyn Store, due_by: DateTime<Utc>) -> usize {
+    let jobs = store
+        .claim_jobs(due_by, "sender", t(400 * 86_400), 500)
+        .await
+        .expect("claim jobs");
+    for j in &jobs {
+        assert_eq!(
+            j.kind,
+            JobKind::Notify,
+            "only notifications were due: {j:?}"
+        );
+        store.finish_job(j.id, "sender").await.expect("finish job");
+    }
+    jobs.len()
+}
+
+/// Claims every ready job due within a year of the suite's epoch, `notify` jobs too.
+pub async fn claim_with_notify(store: &dyn Store, worker: &str) -> Vec<Job> {
     store
         .claim_jobs(t(365 * 86_400), worker, t(400 * 86_400), 500)
         .await

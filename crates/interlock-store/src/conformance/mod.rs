@@ -19,10 +19,12 @@
 
 mod actions;
 mod audit;
+mod cards;
 mod changes;
 pub mod fixtures;
 mod jobs;
 mod listing;
+mod outbox;
 mod people;
 mod teams;
 
@@ -31,9 +33,11 @@ use std::sync::Arc;
 
 pub use actions::*;
 pub use audit::*;
+pub use cards::*;
 pub use changes::*;
 pub use jobs::*;
 pub use listing::*;
+pub use outbox::*;
 pub use people::*;
 pub use teams::*;
 
@@ -112,6 +116,16 @@ macro_rules! conformance_tests {
             an_audit_entry_keeps_its_data_text_and_its_chain_links,
             searching_the_audit_trail_narrows_by_every_filter,
             paging_through_the_audit_trail_visits_every_entry_once_newest_first,
+            // notification channels and the outbox
+            channels_are_created_listed_per_team_and_deleted_with_audit,
+            every_delivery_written_schedules_its_notify_job_at_once,
+            a_callback_delivery_keeps_its_url,
+            a_send_has_one_row_per_delivery_and_target_that_later_outcomes_replace,
+            // cards
+            an_action_naming_a_card_opens_it_and_lists_it_for_its_team_only,
+            a_plan_naming_a_card_is_found_by_it,
+            a_note_is_added_once_per_action_and_audited_once,
+            escalations_raise_a_cards_priority_and_never_lower_it,
         );
     };
 }

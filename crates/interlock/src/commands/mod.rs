@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod audit;
 pub mod bench;
+pub mod notify;
 pub mod people;
 pub mod rules;
 pub mod serve;

@@ -1,7 +1,10 @@
 //! A real server for HTTP tests: a temporary SQLite file, a manual clock, real HTTP on
 //! 127.0.0.1:0, and a local receiver for webhooks.
 
+pub mod browser;
+pub mod console;
 pub mod receiver;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -225,6 +228,25 @@ impl TestServer {
         .await
         .unwrap()
         .token
+    }
+
+    /// Stops the server, moves Interlock time on while it is down, and starts it again
+    /// on the same database (the clock, the store and the settings carry over).
+    pub async fn restart_after(&mut self, down_for: TimeDelta, settings: ServerSettings) {
+        self.running.take().unwrap().shutdown().await;
+        self.clock.advance(down_for);
+        let state = interlock_server::build_state(
+            self.store.clone(),
+            self.clock.clone(),
+            settings,
+            None,
+            1,
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let running = interlock_server::start(state, listener).await.unwrap();
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
     }
 
     pub async fn stop(mut self) {

@@ -9,9 +9,11 @@ mod load;
 mod machine;
 mod metrics;
 mod mix;
+mod progress;
 mod proposals;
 mod report;
 mod server;
+mod timers;
 
 use clap::Subcommand;
 
@@ -20,10 +22,14 @@ pub enum BenchCommand {
     /// Durable proposals per second over HTTP, with latency percentiles, next to SQLite's
     /// one-commit-per-row ceiling and a no-op HTTP handler's ceiling.
     Proposals(proposals::ProposalsArgs),
+    /// Time bombs at scale: memory with N pending, lateness of M due in the same second,
+    /// executions/s, restart-to-first-fire; against a real `interlock serve` process.
+    Timers(timers::TimersArgs),
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Proposals(args) => proposals::run(args).await,
+        BenchCommand::Timers(args) => timers::run(args).await,
     }
 }

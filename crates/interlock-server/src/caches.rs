@@ -1,6 +1,8 @@
-//! Small read-through caches for what every proposal needs. Entries expire after a
-//! second, so a change made elsewhere (the CLI on the same database, another node) is
-//! seen within a second; a change made through this server is seen at once.
+//! Small read-through caches for what every proposal needs. Rules expire after a
+//! second, so a change made elsewhere (the CLI on the same database) is seen within a
+//! second; a change made through this server is seen at once. In a cluster, rule changes
+//! are announced (see [`crate::cluster`]): the cache then forgets a team's rules the
+//! moment they change anywhere, and keeps them longer in between.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,13 +13,26 @@ use interlock_store::{Store, Team};
 use uuid::Uuid;
 
 const FRESH_FOR: Duration = Duration::from_secs(1);
+/// With announced changes, the expiry only covers announcements that were lost without
+/// the loss being noticed.
+const FRESH_FOR_ANNOUNCED: Duration = Duration::from_secs(60);
 
 /// A team's rules and when they were read.
 type Fetched = (Instant, Arc<RuleSet>);
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RulesCache {
     entries: Arc<Mutex<HashMap<Uuid, Fetched>>>,
+    fresh_for: Duration,
+}
+
+impl Default for RulesCache {
+    fn default() -> Self {
+        RulesCache {
+            entries: Arc::default(),
+            fresh_for: FRESH_FOR,
+        }
+    }
 }
 
 impl RulesCache {
@@ -27,13 +42,31 @@ impl RulesCache {
         team_id: Uuid,
     ) -> interlock_store::Result<Arc<RuleSet>> {
         if let Some((at, rules)) = self.lock().get(&team_id)
-            && at.elapsed() < FRESH_FOR
+            && at.elapsed() < self.fresh_for
         {
             return Ok(rules.clone());
         }
         let rules = Arc::new(store.current_rules(team_id).await?.rules);
         self.lock().insert(team_id, (Instant::now(), rules.clone()));
         Ok(rules)
+    }
+
+    /// A cache told of every change (in a cluster), so it may keep rules longer.
+    pub fn announced() -> RulesCache {
+        RulesCache {
+            fresh_for: FRESH_FOR_ANNOUNCED,
+            ..RulesCache::default()
+        }
+    }
+
+    /// Forgets a team's rules (`None`: every team's), so the next proposal reads them.
+    pub fn forget(&self, team_id: Option<Uuid>) {
+        match team_id {
+            Some(t) => {
+                self.lock().remove(&t);
+            }
+            None => self.lock().clear(),
+        }
     }
 
     pub fn put(&self, team_id: Uuid, rules: RuleSet) {

@@ -1,7 +1,11 @@
 //! Live changes of actions, for SSE streams and long-polling `GET ?wait=`. Events are
-//! hints: readers always re-read the action from the store.
+//! hints: readers always re-read the action from the store. In a cluster the bus also
+//! tells the other nodes, and hears from them (see [`crate::cluster`]).
+
+use std::sync::Arc;
 
 use interlock_core::Status;
+use interlock_store::hints::{ActionHint, HintBus};
 use serde::Serialize;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -20,18 +24,42 @@ pub struct ActionEvent {
 #[derive(Debug, Clone)]
 pub struct EventBus {
     sender: broadcast::Sender<ActionEvent>,
+    /// The other nodes, in a cluster.
+    cluster: Option<Arc<dyn HintBus>>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         EventBus {
             sender: broadcast::channel(4096).0,
+            cluster: None,
         }
     }
 }
 
 impl EventBus {
+    /// The same bus, also telling `cluster` of every event published on it.
+    pub fn with_cluster(mut self, cluster: Arc<dyn HintBus>) -> EventBus {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// Publishes an event of this node to its subscribers and to the other nodes.
     pub fn publish(&self, event: ActionEvent) {
+        if let Some(cluster) = &self.cluster {
+            cluster.send(ActionHint {
+                action_id: event.action_id,
+                team_id: event.team_id,
+                status: event.status,
+                version: event.version,
+                proposed_by: event.proposed_by.clone(),
+            });
+        }
+        self.publish_here(event);
+    }
+
+    /// Publishes to this node's subscribers only (an event heard from another node).
+    pub fn publish_here(&self, event: ActionEvent) {
         // No subscribers is fine.
         let _ = self.sender.send(event);
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 mod caches;
+mod cluster;
 pub mod connectors;
 pub mod error;
 pub mod events;

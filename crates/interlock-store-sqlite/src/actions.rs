@@ -12,9 +12,11 @@ use uuid::Uuid;
 use crate::audit::AuditAppender;
 use crate::cards::push_card_mentions;
 use crate::connectors::push_deliveries;
-use crate::db::{Db, DbResult, Tx, Writes, page_limit, push_team_scope, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
 use crate::jobs::push_jobs;
 use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
+use interlock_store_sql::listing;
+use interlock_store_sql::outbox::card_mentions;
 
 pub(crate) async fn insert(db: &Db, batch: Vec<NewAction>) -> Result<Vec<Inserted>> {
     if batch.is_empty() {
@@ -70,15 +72,11 @@ async fn insert_in(
     for chunk in created.chunks(rows_per_statement(ACTION_COLUMN_COUNT)) {
         writes
             .statement(&format!("INSERT INTO actions ({ACTION_COLUMNS}) "))
-            .push_values(chunk, rows::push_action);
+            .push_values(chunk, |s, a| rows::push_action(s, a));
     }
     push_jobs(writes, &jobs);
     push_deliveries(writes, &deliveries);
-    let mentions: Vec<_> = created
-        .iter()
-        .filter_map(|a| Some((a.team_id, a.card_id.clone()?, ms(a.created_at))))
-        .collect();
-    push_card_mentions(writes, &mentions);
+    push_card_mentions(writes, &card_mentions(&created));
     Ok(results)
 }
 
@@ -211,50 +209,10 @@ pub(crate) async fn list(
     cursor: Option<&str>,
     limit: u32,
 ) -> Result<Page<ActionRecord>> {
-    let limit = page_limit(limit);
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM actions WHERE 1 = 1");
-    if !push_team_scope(&mut q, f.visible_teams.as_deref(), f.team_id) {
-        return Ok(Page {
-            items: Vec::new(),
-            next_cursor: None,
-        });
-    }
-    if !f.statuses.is_empty() {
-        q.push(" AND status IN (");
-        let mut s = q.separated(", ");
-        for st in &f.statuses {
-            s.push_bind(st.as_str());
-        }
-        q.push(")");
-    }
-    if let Some(c) = f.category {
-        q.push(" AND category = ").push_bind(c.as_str());
-    }
-    if let Some(l) = f.level {
-        q.push(" AND level = ").push_bind(l.as_str());
-    }
-    if let Some(by) = &f.proposed_by {
-        q.push(" AND proposed_by_kind = ")
-            .push_bind(by.kind.as_str());
-        q.push(" AND proposed_by_id = ").push_bind(by.id.clone());
-    }
-    if let Some(p) = f.plan_id {
-        q.push(" AND plan_id = ").push_bind(p.to_string());
-    }
-    if let Some(card) = &f.card_id {
-        q.push(" AND card_id = ").push_bind(card.clone());
-    }
-    if let Some(cursor) = cursor {
-        q.push(" AND id < ").push_bind(cursor.to_owned());
-    }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-    let rows = q.build().fetch_all(&mut *db.read().await?).await.db()?;
-    let mut items = rows.iter().map(rows::action).collect::<Result<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|a| a.id.to_string())
-    } else {
-        None
+    let Some(mut q) = listing::actions_query::<Sqlite>(f, cursor, limit) else {
+        return Ok(listing::empty());
     };
-    Ok(Page { items, next_cursor })
+    let rows = q.build().fetch_all(&mut *db.read().await?).await.db()?;
+    let items = rows.iter().map(rows::action).collect::<Result<Vec<_>>>()?;
+    Ok(listing::page(items, limit, |a| a.id.to_string()))
 }

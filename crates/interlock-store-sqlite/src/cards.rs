@@ -1,16 +1,18 @@
 //! Cards: opened when an action or plan names them, noted on, escalated.
 
-use interlock_store::{Card, CardNote, CardPriority, CardWork, PlanRecord, Result};
+use interlock_store::{Card, CardNote, CardWork, PlanRecord, Result};
+use interlock_store_sql::listing::{page_limit, push_team_scope};
+use interlock_store_sql::outbox::{CardMention, priority_after};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
-use crate::db::{Db, DbResult, Tx, Writes, page_limit, push_team_scope, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
 use crate::rows::{self, ms};
 
 /// Opens the cards that new actions or plans name (team, card id, at unix ms); a card
 /// that exists only moves up the "recently changed" order.
-pub(crate) fn push_card_mentions(w: &mut Writes, mentions: &[(Uuid, String, i64)]) {
+pub(crate) fn push_card_mentions(w: &mut Writes, mentions: &[CardMention]) {
     for chunk in mentions.chunks(rows_per_statement(4)) {
         w.statement("INSERT INTO cards (team_id, id, created_at, updated_at) ")
             .push_values(chunk, |mut s, (team, card, at)| {
@@ -39,15 +41,7 @@ pub(crate) async fn work(db: &Db, w: CardWork) -> Result<Card> {
     let at = rows::to_millis(w.at);
     let mut tx = db.begin().await?;
     let before = fetch(&mut tx, w.team_id, &w.card_id).await?;
-    let mut changed = before.is_none();
-    let priority = match (&before, w.raise_to) {
-        (Some(b), Some(to)) if to > b.priority => {
-            changed = true;
-            to
-        }
-        (Some(b), _) => b.priority,
-        (None, to) => to.unwrap_or(CardPriority::Normal),
-    };
+    let (priority, mut changed) = priority_after(before.as_ref(), w.raise_to);
     if let Some(text) = &w.note {
         let added = sqlx::query(
             "INSERT INTO card_notes (team_id, card_id, text, author_kind, author_id, action_id, created_at)

@@ -2,15 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use interlock_core::Category;
-use interlock_store::{
-    AuditDraft, ClockSettings, ConnectorConfig, Delivery, JobKind, NewDelivery, NewJob, Result,
-};
+use interlock_store::{AuditDraft, ClockSettings, ConnectorConfig, Delivery, NewDelivery, Result};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
 use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
 use crate::jobs::push_jobs;
 use crate::rows::{self, json_text, ms};
+use interlock_store_sql::outbox::notify_jobs;
 
 pub(crate) async fn set(
     db: &Db,
@@ -80,8 +79,7 @@ pub(crate) async fn insert_deliveries(
     w.run(tx).await
 }
 
-/// Writes notifications to the outbox with their `notify` jobs, due at once, so a
-/// delivery is sent exactly when the change that caused it is committed.
+/// Writes notifications to the outbox with their `notify` jobs (see `notify_jobs`).
 pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, NewDelivery)]) {
     for chunk in deliveries.chunks(rows_per_statement(8)) {
         w.statement(
@@ -98,17 +96,7 @@ pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, NewDelivery)])
                 .push_bind(*at);
         });
     }
-    let jobs: Vec<NewJob> = deliveries
-        .iter()
-        .filter_map(|(at, d)| {
-            Some(NewJob {
-                kind: JobKind::Notify,
-                subject: d.id,
-                run_at: DateTime::from_timestamp_millis(*at)?,
-            })
-        })
-        .collect();
-    push_jobs(w, &jobs);
+    push_jobs(w, &notify_jobs(deliveries));
 }
 
 pub(crate) async fn deliveries_for_action(db: &Db, action_id: Uuid) -> Result<Vec<Delivery>> {

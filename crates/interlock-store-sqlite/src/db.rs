@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use interlock_store::{Result, StoreError};
+use interlock_store::Result;
 use sqlx::{QueryBuilder, Sqlite};
 
 pub(crate) use crate::conn::{Conn, Tx};
@@ -104,59 +104,18 @@ impl Writes {
     }
 }
 
-/// Turns database errors into [`StoreError::Backend`]; the detail is for logs.
-pub(crate) trait DbResult<T> {
-    fn db(self) -> Result<T>;
-}
-
-impl<T> DbResult<T> for std::result::Result<T, sqlx::Error> {
-    fn db(self) -> Result<T> {
-        self.map_err(backend)
-    }
-}
-
-pub(crate) fn backend(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
-/// A unique violation becomes `Duplicate(what)`; anything else a backend error.
-pub(crate) fn duplicate_or_backend(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what()),
-        _ => backend(e),
-    }
-}
+pub(crate) use interlock_store_sql::errors::{DbResult, backend, duplicate_or_backend};
 
 /// Rows per multi-row statement for a table of `columns` columns.
 pub(crate) fn rows_per_statement(columns: usize) -> usize {
     (MAX_BINDS / columns).max(1)
 }
 
-/// Narrows a listing to the teams a caller may see (`None`: every team) and to one team.
-/// Returns false when the caller sees no team at all, so nothing can match.
-pub(crate) fn push_team_scope(
-    q: &mut QueryBuilder<Sqlite>,
-    visible: Option<&[uuid::Uuid]>,
-    team: Option<uuid::Uuid>,
-) -> bool {
-    if let Some(teams) = visible {
-        if teams.is_empty() {
-            return false;
-        }
-        q.push(" AND team_id IN (");
-        let mut s = q.separated(", ");
-        for t in teams {
-            s.push_bind(t.to_string());
-        }
-        q.push(")");
-    }
-    if let Some(t) = team {
-        q.push(" AND team_id = ").push_bind(t.to_string());
-    }
-    true
-}
-
-/// Caps a page size: at least one row, at most 500.
-pub(crate) fn page_limit(limit: u32) -> i64 {
-    i64::from(limit.clamp(1, 500))
+/// True when the database answers.
+pub(crate) async fn ping(db: &Db) -> Result<()> {
+    sqlx::query("SELECT 1")
+        .execute(&mut *db.read().await?)
+        .await
+        .db()?;
+    Ok(())
 }

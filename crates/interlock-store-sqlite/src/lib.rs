@@ -27,7 +27,7 @@ mod keys;
 mod migrate;
 mod outbox;
 mod people;
-mod rows;
+use interlock_store_sql::rows;
 mod store;
 mod teams;
 mod transitions;
@@ -52,7 +52,7 @@ impl SqliteStore {
             db: db::Db {
                 writer,
                 readers,
-                changes: Default::default(),
+                changes: std::sync::Arc::new(transitions::queue()),
                 node: LOCAL_NODE.into(),
             },
         })

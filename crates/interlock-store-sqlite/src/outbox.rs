@@ -7,8 +7,9 @@ use interlock_store::{
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
-use crate::db::{Db, DbResult, duplicate_or_backend, page_limit};
+use crate::db::{Db, DbResult, duplicate_or_backend};
 use crate::rows::{self, json_text, ms, target_text};
+use interlock_store_sql::listing::page_limit;
 
 pub(crate) async fn delivery(db: &Db, id: Uuid) -> Result<Option<Delivery>> {
     let row = sqlx::query("SELECT * FROM deliveries WHERE uid = ?")

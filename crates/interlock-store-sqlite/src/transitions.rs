@@ -11,13 +11,12 @@
 //! a change that loses to an earlier one in the same batch sees that one's result.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use interlock_store::{ActionChange, ActionRecord, AuditDraft, Result, StoreError};
+use interlock_store_sql::group::{BatchWriter, GroupCommit};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row as _, Sqlite};
-use tokio::sync::oneshot;
 
 use crate::audit::AuditAppender;
 use crate::connectors::push_deliveries;
@@ -28,79 +27,20 @@ use crate::rows::{self, int, ms};
 /// The most changes written in one transaction; more wait for the next.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<ActionRecord>>;
+/// Changes waiting for their group commit.
+pub(crate) type ChangeQueue = GroupCommit<ActionChange, ActionRecord>;
 
-/// Changes waiting to be written, and the turn to write them.
-#[derive(Debug, Default)]
-pub(crate) struct ChangeQueue {
-    pending: Mutex<Vec<(ActionChange, Reply)>>,
-    turn: tokio::sync::Mutex<()>,
+pub(crate) fn queue() -> ChangeQueue {
+    GroupCommit::new(MAX_BATCH)
 }
 
 pub(crate) async fn apply(db: &Db, change: ActionChange) -> Result<ActionRecord> {
-    let (reply, mut answer) = oneshot::channel();
-    let queue = &db.changes;
-    lock(&queue.pending).push((change, reply));
-    loop {
-        tokio::select! {
-            // Written in someone else's turn (or dropped, should that turn's task die).
-            result = &mut answer => {
-                return result.unwrap_or_else(|_| {
-                    Err(StoreError::Backend("a change was dropped unwritten".into()))
-                });
-            }
-            // Whoever gets the turn writes everything queued by then, up to a batch.
-            _turn = queue.turn.lock() => {
-                let batch: Vec<_> = {
-                    let mut pending = lock(&queue.pending);
-                    let n = pending.len().min(MAX_BATCH);
-                    pending.drain(..n).collect()
-                };
-                if !batch.is_empty() {
-                    // In a task of its own, so a caller that goes away mid-batch cannot
-                    // abandon the others' changes.
-                    let db = db.clone();
-                    let _ = tokio::spawn(async move { write(&db, batch).await }).await;
-                }
-            }
-        }
-    }
+    db.changes.apply(db, change).await
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Writes a batch and answers each caller. If the batch fails as a whole (a backend
-/// error), each change is tried again alone, so one bad change fails only itself.
-async fn write(db: &Db, batch: Vec<(ActionChange, Reply)>) {
-    let (changes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-    match apply_batch(db, &changes).await {
-        Ok(results) => {
-            for (reply, result) in replies.into_iter().zip(results) {
-                let _ = reply.send(result);
-            }
-        }
-        Err(_) if changes.len() > 1 => {
-            for (change, reply) in changes.iter().zip(replies) {
-                let result = match apply_batch(db, std::slice::from_ref(change)).await {
-                    Ok(mut one) => one.pop().unwrap_or(Err(StoreError::NotFound("action"))),
-                    Err(e) => Err(e),
-                };
-                let _ = reply.send(result);
-            }
-        }
-        Err(e) => {
-            // A batch of one: its only caller gets the error itself.
-            let message = e.to_string();
-            let mut e = Some(e);
-            for reply in replies {
-                let err = e
-                    .take()
-                    .unwrap_or_else(|| StoreError::Backend(message.clone()));
-                let _ = reply.send(Err(err));
-            }
-        }
+impl BatchWriter<ActionChange, ActionRecord> for Db {
+    async fn write(&self, batch: &[ActionChange]) -> Result<Vec<Result<ActionRecord>>> {
+        apply_batch(self, batch).await
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod conformance;
 mod error;
+pub mod hints;
 mod models;
 mod outbox;
 mod store;

@@ -30,6 +30,10 @@ pub struct Config {
     /// How long a claimed job stays with a node before another may take it over, in
     /// seconds (real time). A node that died loses its work after this long.
     pub job_lease_seconds: u64,
+    /// Proposals one API key may make per second on this node (sustained), and in a
+    /// burst; more are answered 429.
+    pub proposals_per_second: f64,
+    pub proposal_burst: u32,
     /// Attempts to deliver one notification to one channel before it is marked failed.
     pub max_delivery_attempts: u32,
     /// The console's address, for links in notifications.
@@ -63,6 +67,8 @@ impl Default for Config {
             max_execution_attempts: 6,
             connector_timeout_seconds: 10,
             job_lease_seconds: 60,
+            proposals_per_second: 100.0,
+            proposal_burst: 200,
             max_delivery_attempts: 8,
             public_url: None,
             callback_secret: None,
@@ -104,6 +110,8 @@ impl Config {
                 self.connector_timeout_seconds.max(1),
             ),
             job_lease: std::time::Duration::from_secs(self.job_lease_seconds.max(1)),
+            proposals_per_second: self.proposals_per_second.max(0.001),
+            proposal_burst: self.proposal_burst.max(1),
             max_delivery_attempts: self.max_delivery_attempts.max(1),
             public_url: self.public_url.clone(),
             callback_secret: self
@@ -121,7 +129,8 @@ pub const DEFAULT_TOML: &str = r#"# Interlock configuration. Every setting may a
 # INTERLOCK_<NAME> (e.g. INTERLOCK_DATABASE_URL), which wins over this file; command-line
 # flags win over both.
 
-# sqlite://FILE (the embedded default) or a plain file path.
+# sqlite://FILE (the embedded default), a plain file path, or postgres://USER@HOST/DB
+# for a node of a cluster (see docs/cluster.md).
 database_url = "sqlite://interlock.db"
 
 # Address to serve HTTP on.
@@ -134,6 +143,7 @@ time_scale = 1
 
 # This node's name: it claims jobs and writes its own audit chains under it. Unique per
 # running node: a starting node takes back the jobs its name held when it last stopped.
+# On PostgreSQL a second process under a running node's name is refused.
 node = "local"
 
 # Logs: "text" for people, "json" for log collectors.
@@ -151,6 +161,11 @@ connector_timeout_seconds = 10
 # How long a claimed job (an execution, a timer) stays with a node before another node,
 # or this one after a restart, may take it over. Keep it well above the webhook timeout.
 job_lease_seconds = 60
+
+# Proposals one API key may make per second on this node, sustained and in a burst
+# (a runaway agent is slowed down with 429s; each node counts its own).
+proposals_per_second = 100.0
+proposal_burst = 200
 
 # Attempts (with exponential back-off) to deliver one notification to one channel before
 # it is marked failed with its error.
@@ -186,6 +201,8 @@ mod tests {
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.time_scale, d.time_scale);
         assert_eq!(parsed.job_concurrency, d.job_concurrency);
+        assert_eq!(parsed.proposals_per_second, d.proposals_per_second);
+        assert_eq!(parsed.proposal_burst, d.proposal_burst);
     }
 
     fn toml_from(text: &str) -> Config {

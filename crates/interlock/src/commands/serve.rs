@@ -12,7 +12,7 @@ use interlock_server::service::admin;
 use interlock_store::{AuditDraft, ClockSettings, Store};
 use serde_json::json;
 
-use super::{cli_actor, open_store, refusal};
+use super::{Node, cli_actor, open_node, refusal};
 use crate::config::Config;
 
 #[derive(Debug, Args)]
@@ -20,9 +20,13 @@ pub struct ServeArgs {
     /// A TOML config file (see `interlock config default`).
     #[arg(long, env = "INTERLOCK_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The database, e.g. sqlite://interlock.db.
+    /// The database, e.g. sqlite://interlock.db, or postgres://user@host/db for a node of
+    /// a cluster.
     #[arg(long)]
     pub database: Option<String>,
+    /// This node's name, unique among the running nodes of a cluster.
+    #[arg(long)]
+    pub node: Option<String>,
     /// Address to serve on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
     #[arg(long)]
     pub listen: Option<String>,
@@ -36,6 +40,9 @@ impl ServeArgs {
         let mut c = Config::load(self.config.as_deref())?;
         if let Some(d) = &self.database {
             c.database_url = d.clone();
+        }
+        if let Some(n) = &self.node {
+            c.node = n.clone();
         }
         if let Some(l) = &self.listen {
             c.listen = l.clone();
@@ -51,8 +58,8 @@ impl ServeArgs {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     init_logs(&config);
-    let store = open_store(&config.database_url).await?;
-    run(config, store, None).await
+    let node = open_node(&config.database_url, &config.node, true).await?;
+    run(config, node, None).await
 }
 
 /// The clock SPEC §15 asks for: wall time, or sped-up time agreed through the database.
@@ -108,7 +115,8 @@ type Banner = Box<dyn FnOnce(&str) + Send>;
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully. `banner` is printed once
 /// the address is known.
-async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> anyhow::Result<()> {
+async fn run(config: Config, node: Node, banner: Option<Banner>) -> anyhow::Result<()> {
+    let store = node.store;
     let clock = clock_for(&config, store.as_ref()).await?;
     // Listen for signals before anyone is told the server is up: a SIGTERM sent right
     // after the banner would otherwise find no handler and kill the process outright.
@@ -116,7 +124,11 @@ async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> a
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .ok();
-    let state = interlock_server::build_state(store, clock, config.server_settings(), metrics, 1)?;
+    let mut state =
+        interlock_server::build_state(store, clock, config.server_settings(), metrics, 1)?;
+    if let Some(cluster) = node.cluster {
+        state = state.join_cluster(cluster);
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -130,6 +142,7 @@ async fn run(config: Config, store: Arc<dyn Store>, banner: Option<Banner>) -> a
     stop.await;
     tracing::info!("shutting down: finishing in-flight work");
     running.shutdown().await;
+    drop(node.name);
     Ok(())
 }
 
@@ -222,7 +235,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         ..Config::load(None)?
     };
     init_logs(&config);
-    let store = open_store(&config.database_url).await?;
+    let node = open_node(&config.database_url, &config.node, true).await?;
+    let store = node.store.clone();
     let actor = cli_actor();
     let now = Utc::now();
     let rules = RuleSet::from_json_str(WORKED_EXAMPLE).expect("the worked example is valid");
@@ -298,5 +312,5 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             Err(e) => eprintln!("could not write {}: {e}", env_file.display()),
         }
     });
-    run(config, store, Some(banner)).await
+    run(config, node, Some(banner)).await
 }

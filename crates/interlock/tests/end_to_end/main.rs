@@ -7,5 +7,6 @@ mod common;
 
 mod audit_trail;
 mod cli_setup;
+mod cluster;
 mod crash_recovery;
 mod lifecycle;

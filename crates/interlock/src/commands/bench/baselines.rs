@@ -23,10 +23,14 @@ pub struct CommitCeiling {
 }
 
 /// Proposals written one per transaction, sequentially, through the same store call the
-/// server uses (`insert_actions` with a batch of one), on a fresh file: each is its own
+/// server uses (`insert_actions` with a batch of one), on a fresh SQLite file or on the
+/// measurement's own database (`database`, as `--database` takes it): each is its own
 /// commit and fsync. Building the proposal is timed too, as in the server.
-pub async fn one_commit_per_row(duration: Duration) -> anyhow::Result<CommitCeiling> {
-    let db = Database::open("temp")?;
+pub async fn one_commit_per_row(
+    database: &str,
+    duration: Duration,
+) -> anyhow::Result<CommitCeiling> {
+    let db = Database::open(database)?;
     let (store, team) = prepare(&db).await?;
     let rules = store.current_rules(team.id).await?.rules;
     let body: ProposeBody = serde_json::from_slice(&refund_body("120.00"))?;

@@ -33,8 +33,9 @@ pub struct ProposalsArgs {
     /// Seconds of load before each measurement that are not counted.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
-    /// The in-process server's database: `temp` (a fresh file, deleted afterwards) or
-    /// sqlite://FILE (team `bench` is created or reused in it).
+    /// The in-process server's database: `temp` (a fresh SQLite file, deleted
+    /// afterwards), sqlite://FILE or postgres://… (team `bench` is created or reused in
+    /// it; the one-commit-per-row baseline then runs on the same database).
     #[arg(long, default_value = "temp", conflicts_with = "target")]
     database: String,
     /// Load a running server at this URL instead of starting one (needs --key, an agent
@@ -88,9 +89,9 @@ pub async fn run(args: ProposalsArgs) -> anyhow::Result<()> {
         _ => {
             let s = server::start(&db).await?;
             let what = format!(
-                "in-process, on a SQLite file ({}; WAL, synchronous=FULL)",
+                "in-process, on {}",
                 if args.database == "temp" {
-                    "fresh temporary file"
+                    "a fresh temporary SQLite file (WAL, synchronous=FULL)"
                 } else {
                     db.url.as_str()
                 }
@@ -144,8 +145,13 @@ pub async fn run(args: ProposalsArgs) -> anyhow::Result<()> {
             "baseline: SQLite, one proposal per commit, {} s",
             args.baseline_seconds
         );
-        commit_ceiling =
-            Some(baselines::one_commit_per_row(Duration::from_secs(args.baseline_seconds)).await?);
+        commit_ceiling = Some(
+            baselines::one_commit_per_row(
+                &args.database,
+                Duration::from_secs(args.baseline_seconds),
+            )
+            .await?,
+        );
         let (noop_url, noop_task) = baselines::noop_server(answer).await?;
         let noop_target = Target {
             url: noop_url,

@@ -57,6 +57,23 @@ impl Api {
             .await
     }
 
+    /// Opens the live stream `GET /v1/events`.
+    pub async fn events(&self, token: &str) -> Events {
+        let resp = self
+            .http
+            .get(format!("{}/v1/events", self.base))
+            .bearer_auth(token)
+            .timeout(std::time::Duration::from_secs(3600))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(resp.status(), StatusCode::OK);
+        Events {
+            resp,
+            buffer: String::new(),
+        }
+    }
+
     /// Every action of `team`, following cursors.
     pub async fn all_actions(&self, team: &str, token: &str) -> Vec<Value> {
         let mut all = Vec::new();
@@ -73,6 +90,39 @@ impl Api {
             if cursor.is_none() {
                 return all;
             }
+        }
+    }
+}
+
+/// A live stream of server-sent events.
+#[derive(Debug)]
+pub struct Events {
+    resp: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    /// The data of the next `action` event.
+    pub async fn next_event(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:"))
+                    && event
+                        .lines()
+                        .any(|l| l == "event: action" || l == "event:action")
+                {
+                    return serde_json::from_str(data.trim()).expect("JSON event data");
+                }
+                continue;
+            }
+            let chunk = self
+                .resp
+                .chunk()
+                .await
+                .expect("the stream stays readable")
+                .expect("the stream stays open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
 }

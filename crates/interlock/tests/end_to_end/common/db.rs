@@ -1,8 +1,9 @@
-//! A temporary directory holding one SQLite database and whatever files a test writes.
+//! A temporary directory holding one SQLite database (or, for cluster tests, naming a
+//! fresh PostgreSQL database) and whatever files a test writes.
 
 use std::path::{Path, PathBuf};
 
-use sqlx::Connection;
+use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::cli::{Ran, interlock};
@@ -10,8 +11,10 @@ use super::cli::{Ran, interlock};
 #[derive(Debug)]
 pub struct TestDb {
     dir: tempfile::TempDir,
-    /// `sqlite://…/interlock.db`, as the binary takes it.
+    /// `sqlite://…/interlock.db` or `postgres://…`, as the binary takes it.
     pub url: String,
+    /// The PostgreSQL database, dropped with this.
+    pg: Option<interlock_store_postgres::testing::TestDatabase>,
 }
 
 /// A team `support` made from the command line, with keys for it.
@@ -28,7 +31,27 @@ impl TestDb {
     pub fn new() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("interlock.db").display());
-        TestDb { dir, url }
+        TestDb { dir, url, pg: None }
+    }
+
+    /// A fresh database on the test PostgreSQL server (see
+    /// `interlock_store_postgres::testing`).
+    pub async fn postgres() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let pg = interlock_store_postgres::testing::TestDatabase::create().await;
+        TestDb {
+            dir,
+            url: pg.url.clone(),
+            pg: Some(pg),
+        }
+    }
+
+    /// A direct connection to the PostgreSQL database, for looking underneath the nodes.
+    pub async fn pg(&self) -> sqlx::PgConnection {
+        let url = &self.pg.as_ref().expect("a PostgreSQL test database").url;
+        sqlx::PgConnection::connect(url)
+            .await
+            .expect("the test database opens")
     }
 
     pub fn dir(&self) -> &Path {
@@ -67,7 +90,11 @@ impl Deployment {
     /// Team `support` with `rules` saved as its next version, an agent and an admin
     /// key: all done from the command line, before any server runs.
     pub fn with_rules(rules: &serde_json::Value) -> Deployment {
-        let db = TestDb::new();
+        Deployment::on(TestDb::new(), rules)
+    }
+
+    /// The same deployment on `db`.
+    pub fn on(db: TestDb, rules: &serde_json::Value) -> Deployment {
         db.cli(&["team", "create", "support", "--name", "Support"])
             .ok();
         let agent = db.key(&["--kind", "agent", "--team", "support"]);

@@ -99,6 +99,10 @@ impl Server {
         }
     }
 
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// SIGKILL: the process dies at once, in the middle of whatever it was doing.
     pub fn sigkill(&mut self) {
         self.child.kill().expect("SIGKILL is sent");

@@ -1,6 +1,8 @@
-//! The one place where rows become models and models become column values. Storage
-//! conventions (shared with the PostgreSQL backend): times are unix milliseconds, ids and
-//! JSON are text, enums are their wire strings, money is amount text plus currency.
+//! The one place where rows become models and models become column values, for both
+//! SQL backends. Storage conventions: times are unix milliseconds (64-bit integers), ids
+//! and JSON are text, enums are their wire strings, money is amount text plus currency.
+//! PostgreSQL keeps them too: JSON as text keeps the audit trail's hashed text byte for
+//! byte, and one mapping serves both databases.
 
 use chrono::{DateTime, Utc};
 use interlock_core::rules::RuleSet;
@@ -8,52 +10,126 @@ use interlock_core::{Category, Currency, Level, Money, Reminder, ReminderKind, S
 use interlock_store::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::Row;
 use sqlx::query_builder::Separated;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite};
 use uuid::Uuid;
 
 // ---- scalars -----------------------------------------------------------------------------
 
-pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+pub fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-pub(crate) fn opt_ms(t: Option<DateTime<Utc>>) -> Option<i64> {
+pub fn opt_ms(t: Option<DateTime<Utc>>) -> Option<i64> {
     t.map(ms)
 }
 
 /// Numbers the store counts (versions, sequence numbers) are `u64` in the models and
 /// `INTEGER` (i64) in SQLite; no real count comes near the difference.
-pub(crate) fn int(v: u64) -> i64 {
+pub fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// The instant as it reads back: storage keeps milliseconds.
-pub(crate) fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+pub fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms(t)).unwrap_or(t)
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(col)
-        .map_err(|e| corrupt(format_args!("column {col}: {e}")))
+/// Reading a row's columns, whatever the database: every column Interlock stores is
+/// text or a 64-bit integer (see the module comment).
+pub trait Columns {
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
 }
 
-fn time(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
-    let v: i64 = get(row, col)?;
+impl<R: Row> Columns for R
+where
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        self.try_get(col)
+            .map_err(|e| corrupt(format_args!("column {col}: {e}")))
+    }
+
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        self.try_get(col)
+            .map_err(|e| corrupt(format_args!("column {col}: {e}")))
+    }
+}
+
+/// A text column that may not be NULL.
+pub fn text(row: &impl Columns, col: &str) -> Result<String> {
+    row.opt_text(col)?
+        .ok_or_else(|| corrupt(format_args!("column {col}: unexpected NULL")))
+}
+
+/// An integer column that may not be NULL.
+pub fn integer(row: &impl Columns, col: &str) -> Result<i64> {
+    row.opt_int(col)?
+        .ok_or_else(|| corrupt(format_args!("column {col}: unexpected NULL")))
+}
+
+/// A column read as the Rust type of the model field it fills.
+trait Get: Sized {
+    fn get(row: &impl Columns, col: &str) -> Result<Self>;
+}
+
+impl Get for String {
+    fn get(row: &impl Columns, col: &str) -> Result<Self> {
+        text(row, col)
+    }
+}
+
+impl Get for Option<String> {
+    fn get(row: &impl Columns, col: &str) -> Result<Self> {
+        row.opt_text(col)
+    }
+}
+
+impl Get for i64 {
+    fn get(row: &impl Columns, col: &str) -> Result<Self> {
+        integer(row, col)
+    }
+}
+
+fn get<T: Get>(row: &impl Columns, col: &str) -> Result<T> {
+    T::get(row, col)
+}
+
+/// Binding column values, whatever the database: text or 64-bit integers, NULL as `None`.
+pub trait Binds {
+    fn text(&mut self, v: Option<String>) -> &mut Self;
+    fn int(&mut self, v: Option<i64>) -> &mut Self;
+}
+
+impl<DB: sqlx::Database, Sep: std::fmt::Display> Binds for Separated<'_, DB, Sep>
+where
+    for<'t> Option<String>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    fn text(&mut self, v: Option<String>) -> &mut Self {
+        self.push_bind(v)
+    }
+
+    fn int(&mut self, v: Option<i64>) -> &mut Self {
+        self.push_bind(v)
+    }
+}
+
+fn time(row: &impl Columns, col: &str) -> Result<DateTime<Utc>> {
+    let v = integer(row, col)?;
     DateTime::from_timestamp_millis(v)
         .ok_or_else(|| corrupt(format_args!("{col}: {v} is not a time")))
 }
 
-fn opt_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
-    let v: Option<i64> = get(row, col)?;
+fn opt_time(row: &impl Columns, col: &str) -> Result<Option<DateTime<Utc>>> {
+    let v = row.opt_int(col)?;
     v.map(|v| {
         DateTime::from_timestamp_millis(v)
             .ok_or_else(|| corrupt(format_args!("{col}: {v} is not a time")))
@@ -61,22 +137,22 @@ fn opt_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
     .transpose()
 }
 
-fn count(row: &SqliteRow, col: &str) -> Result<u64> {
-    let v: i64 = get(row, col)?;
+fn count(row: &impl Columns, col: &str) -> Result<u64> {
+    let v = integer(row, col)?;
     u64::try_from(v).map_err(|_| corrupt(format_args!("{col}: {v} is negative")))
 }
 
-pub(crate) fn parse_uuid(col: &str, text: &str) -> Result<Uuid> {
+pub fn parse_uuid(col: &str, text: &str) -> Result<Uuid> {
     Uuid::parse_str(text).map_err(|e| corrupt(format_args!("{col}: {text:?}: {e}")))
 }
 
-fn uuid(row: &SqliteRow, col: &str) -> Result<Uuid> {
-    let v: String = get(row, col)?;
+fn uuid(row: &impl Columns, col: &str) -> Result<Uuid> {
+    let v = text(row, col)?;
     parse_uuid(col, &v)
 }
 
-fn opt_uuid(row: &SqliteRow, col: &str) -> Result<Option<Uuid>> {
-    let v: Option<String> = get(row, col)?;
+fn opt_uuid(row: &impl Columns, col: &str) -> Result<Option<Uuid>> {
+    let v = row.opt_text(col)?;
     v.map(|v| parse_uuid(col, &v)).transpose()
 }
 
@@ -84,32 +160,32 @@ fn parse_json<T: serde::de::DeserializeOwned>(col: &str, text: &str) -> Result<T
     serde_json::from_str(text).map_err(|e| corrupt(format_args!("{col}: {e}")))
 }
 
-fn json(row: &SqliteRow, col: &str) -> Result<Value> {
-    let v: String = get(row, col)?;
+fn json(row: &impl Columns, col: &str) -> Result<Value> {
+    let v = text(row, col)?;
     parse_json(col, &v)
 }
 
-fn opt_json(row: &SqliteRow, col: &str) -> Result<Option<Value>> {
-    let v: Option<String> = get(row, col)?;
+fn opt_json(row: &impl Columns, col: &str) -> Result<Option<Value>> {
+    let v = row.opt_text(col)?;
     v.map(|v| parse_json(col, &v)).transpose()
 }
 
-fn name<T: std::str::FromStr>(row: &SqliteRow, col: &str) -> Result<T>
+fn name<T: std::str::FromStr>(row: &impl Columns, col: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    let v: String = get(row, col)?;
+    let v = text(row, col)?;
     v.parse().map_err(|e| corrupt(format_args!("{col}: {e}")))
 }
 
 /// Actors are stored as `<prefix>_kind` and `<prefix>_id`.
-fn actor(row: &SqliteRow, prefix: &str) -> Result<Actor> {
+fn actor(row: &impl Columns, prefix: &str) -> Result<Actor> {
     opt_actor(row, prefix)?.ok_or_else(|| corrupt(format_args!("{prefix}: missing actor")))
 }
 
-fn opt_actor(row: &SqliteRow, prefix: &str) -> Result<Option<Actor>> {
-    let kind: Option<String> = get(row, &format!("{prefix}_kind"))?;
-    let id: Option<String> = get(row, &format!("{prefix}_id"))?;
+fn opt_actor(row: &impl Columns, prefix: &str) -> Result<Option<Actor>> {
+    let kind = row.opt_text(&format!("{prefix}_kind"))?;
+    let id = row.opt_text(&format!("{prefix}_id"))?;
     match (kind, id) {
         (Some(kind), Some(id)) => {
             let kind = ActorKind::parse(&kind)
@@ -122,7 +198,7 @@ fn opt_actor(row: &SqliteRow, prefix: &str) -> Result<Option<Actor>> {
 
 // ---- teams, rules, keys, plans -----------------------------------------------------------
 
-pub(crate) fn team(row: &SqliteRow) -> Result<Team> {
+pub fn team(row: &impl Columns) -> Result<Team> {
     Ok(Team {
         id: uuid(row, "id")?,
         slug: get(row, "slug")?,
@@ -132,13 +208,13 @@ pub(crate) fn team(row: &SqliteRow) -> Result<Team> {
 }
 
 /// Rule sets are stored as their canonical JSON document (the version is the row's).
-pub(crate) fn rules_text(rules: &RuleSet) -> String {
+pub fn rules_text(rules: &RuleSet) -> String {
     rules.to_json_pretty()
 }
 
-pub(crate) fn rules_version(row: &SqliteRow) -> Result<RulesVersion> {
+pub fn rules_version(row: &impl Columns) -> Result<RulesVersion> {
     let version = count(row, "version")?;
-    let text: String = get(row, "rules")?;
+    let text = text(row, "rules")?;
     let rules = RuleSet::from_json_str(&text)
         .map_err(|e| corrupt(format_args!("rules version {version}: {e}")))?
         .with_version(version);
@@ -151,8 +227,8 @@ pub(crate) fn rules_version(row: &SqliteRow) -> Result<RulesVersion> {
     })
 }
 
-pub(crate) fn key(row: &SqliteRow) -> Result<KeyRecord> {
-    let kind: String = get(row, "kind")?;
+pub fn key(row: &impl Columns) -> Result<KeyRecord> {
+    let kind = text(row, "kind")?;
     Ok(KeyRecord {
         id: get(row, "id")?,
         kind: KeyKind::parse(&kind).ok_or_else(|| corrupt(format_args!("kind: {kind:?}")))?,
@@ -168,11 +244,11 @@ pub(crate) fn key(row: &SqliteRow) -> Result<KeyRecord> {
 }
 
 /// A person without their teams (the caller reads memberships).
-pub(crate) fn user(row: &SqliteRow) -> Result<UserRecord> {
-    let role: String = get(row, "role")?;
-    let failed: i64 = get(row, "failed_logins")?;
+pub fn user(row: &impl Columns) -> Result<UserRecord> {
+    let role = text(row, "role")?;
+    let failed = integer(row, "failed_logins")?;
     Ok(UserRecord {
-        id: parse_uuid("id", &get::<String>(row, "id")?)?,
+        id: parse_uuid("id", &text(row, "id")?)?,
         email: get(row, "email")?,
         role: Role::parse(&role).ok_or_else(|| corrupt(format_args!("role: {role:?}")))?,
         teams: Vec::new(),
@@ -184,17 +260,17 @@ pub(crate) fn user(row: &SqliteRow) -> Result<UserRecord> {
     })
 }
 
-pub(crate) fn session(row: &SqliteRow) -> Result<SessionRecord> {
+pub fn session(row: &impl Columns) -> Result<SessionRecord> {
     Ok(SessionRecord {
         id_hash: get(row, "id_hash")?,
-        user_id: parse_uuid("user_id", &get::<String>(row, "user_id")?)?,
+        user_id: parse_uuid("user_id", &text(row, "user_id")?)?,
         csrf_token: get(row, "csrf_token")?,
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,
     })
 }
 
-pub(crate) fn plan(row: &SqliteRow) -> Result<PlanRecord> {
+pub fn plan(row: &impl Columns) -> Result<PlanRecord> {
     Ok(PlanRecord {
         id: uuid(row, "id")?,
         team_id: uuid(row, "team_id")?,
@@ -214,16 +290,16 @@ struct ReminderCol {
     at: i64,
 }
 
-pub(crate) const ACTION_COLUMNS: &str = "id, team_id, category, title, rationale, payload, \
+pub const ACTION_COLUMNS: &str = "id, team_id, category, title, rationale, payload, \
     original_payload, amount, currency, tags, card_id, plan_id, plan_step, depends_on, level, \
     status, version, decision, rule_set_version, armed_at, deadline, reminders, \
     last_reminder_at, proposed_by_kind, proposed_by_id, idempotency_key, callback_url, \
     decided_by_kind, decided_by_id, reason, comment, attempts, last_error, created_at, \
     updated_at, executed_at";
-pub(crate) const ACTION_COLUMN_COUNT: usize = 36;
+pub const ACTION_COLUMN_COUNT: usize = 36;
 
 /// Binds every column of [`ACTION_COLUMNS`] for one action, in that order.
-pub(crate) fn push_action(mut s: Separated<'_, Sqlite, &'static str>, a: &ActionRecord) {
+pub fn push_action(mut s: impl Binds, a: &ActionRecord) {
     let reminders: Vec<ReminderCol> = a
         .reminders
         .iter()
@@ -232,51 +308,51 @@ pub(crate) fn push_action(mut s: Separated<'_, Sqlite, &'static str>, a: &Action
             at: ms(r.at),
         })
         .collect();
-    s.push_bind(a.id.to_string())
-        .push_bind(a.team_id.to_string())
-        .push_bind(a.category.as_str())
-        .push_bind(a.title.clone())
-        .push_bind(a.rationale.clone())
-        .push_bind(a.payload.to_string())
-        .push_bind(a.original_payload.as_ref().map(Value::to_string))
-        .push_bind(a.amount.map(|m| m.amount_text()))
-        .push_bind(a.amount.map(|m| m.currency().code().to_owned()))
-        .push_bind(json_text(&a.tags))
-        .push_bind(a.card_id.clone())
-        .push_bind(a.plan_id.map(|p| p.to_string()))
-        .push_bind(a.plan_step.map(i64::from))
-        .push_bind(json_text(&a.after))
-        .push_bind(a.level.as_str())
-        .push_bind(a.status.as_str())
-        .push_bind(int(a.version))
-        .push_bind(a.decision.to_string())
-        .push_bind(int(a.rule_set_version))
-        .push_bind(opt_ms(a.armed_at))
-        .push_bind(opt_ms(a.deadline))
-        .push_bind(json_text(&reminders))
-        .push_bind(opt_ms(a.last_reminder_at))
-        .push_bind(a.proposed_by.kind.as_str())
-        .push_bind(a.proposed_by.id.clone())
-        .push_bind(a.idempotency_key.clone())
-        .push_bind(a.callback_url.clone())
-        .push_bind(a.decided_by.as_ref().map(|d| d.kind.as_str()))
-        .push_bind(a.decided_by.as_ref().map(|d| d.id.clone()))
-        .push_bind(a.reason.clone())
-        .push_bind(a.comment.clone())
-        .push_bind(i64::from(a.attempts))
-        .push_bind(a.last_error.clone())
-        .push_bind(ms(a.created_at))
-        .push_bind(ms(a.updated_at))
-        .push_bind(opt_ms(a.executed_at));
+    s.text(Some(a.id.to_string()))
+        .text(Some(a.team_id.to_string()))
+        .text(Some(a.category.as_str().to_owned()))
+        .text(Some(a.title.clone()))
+        .text(Some(a.rationale.clone()))
+        .text(Some(a.payload.to_string()))
+        .text(a.original_payload.as_ref().map(Value::to_string))
+        .text(a.amount.map(|m| m.amount_text()))
+        .text(a.amount.map(|m| m.currency().code().to_owned()))
+        .text(Some(json_text(&a.tags)))
+        .text(a.card_id.clone())
+        .text(a.plan_id.map(|p| p.to_string()))
+        .int(a.plan_step.map(i64::from))
+        .text(Some(json_text(&a.after)))
+        .text(Some(a.level.as_str().to_owned()))
+        .text(Some(a.status.as_str().to_owned()))
+        .int(Some(int(a.version)))
+        .text(Some(a.decision.to_string()))
+        .int(Some(int(a.rule_set_version)))
+        .int(opt_ms(a.armed_at))
+        .int(opt_ms(a.deadline))
+        .text(Some(json_text(&reminders)))
+        .int(opt_ms(a.last_reminder_at))
+        .text(Some(a.proposed_by.kind.as_str().to_owned()))
+        .text(Some(a.proposed_by.id.clone()))
+        .text(a.idempotency_key.clone())
+        .text(a.callback_url.clone())
+        .text(a.decided_by.as_ref().map(|d| d.kind.as_str().to_owned()))
+        .text(a.decided_by.as_ref().map(|d| d.id.clone()))
+        .text(a.reason.clone())
+        .text(a.comment.clone())
+        .int(Some(i64::from(a.attempts)))
+        .text(a.last_error.clone())
+        .int(Some(ms(a.created_at)))
+        .int(Some(ms(a.updated_at)))
+        .int(opt_ms(a.executed_at));
 }
 
-pub(crate) fn json_text<T: Serialize + ?Sized>(v: &T) -> String {
+pub fn json_text<T: Serialize + ?Sized>(v: &T) -> String {
     // Serializing strings, ids and plain structs to JSON cannot fail.
     serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The action as it reads back after being written: times keep milliseconds.
-pub(crate) fn as_stored(mut a: ActionRecord) -> ActionRecord {
+pub fn as_stored(mut a: ActionRecord) -> ActionRecord {
     let opt = |t: Option<DateTime<Utc>>| t.map(to_millis);
     a.armed_at = opt(a.armed_at);
     a.deadline = opt(a.deadline);
@@ -290,9 +366,9 @@ pub(crate) fn as_stored(mut a: ActionRecord) -> ActionRecord {
     a
 }
 
-pub(crate) fn action(row: &SqliteRow) -> Result<ActionRecord> {
-    let amount: Option<String> = get(row, "amount")?;
-    let currency: Option<String> = get(row, "currency")?;
+pub fn action(row: &impl Columns) -> Result<ActionRecord> {
+    let amount = row.opt_text("amount")?;
+    let currency = row.opt_text("currency")?;
     let amount = match (amount, currency) {
         (Some(amount), Some(currency)) => {
             let currency: Currency = currency
@@ -305,7 +381,7 @@ pub(crate) fn action(row: &SqliteRow) -> Result<ActionRecord> {
         }
         _ => None,
     };
-    let reminders: Vec<ReminderCol> = parse_json("reminders", &get::<String>(row, "reminders")?)?;
+    let reminders: Vec<ReminderCol> = parse_json("reminders", &text(row, "reminders")?)?;
     let reminders = reminders
         .into_iter()
         .map(|r| {
@@ -314,8 +390,8 @@ pub(crate) fn action(row: &SqliteRow) -> Result<ActionRecord> {
             Ok(Reminder { kind: r.kind, at })
         })
         .collect::<Result<Vec<_>>>()?;
-    let plan_step: Option<i64> = get(row, "plan_step")?;
-    let attempts: i64 = get(row, "attempts")?;
+    let plan_step = row.opt_int("plan_step")?;
+    let attempts = integer(row, "attempts")?;
     Ok(ActionRecord {
         id: uuid(row, "id")?,
         team_id: uuid(row, "team_id")?,
@@ -325,13 +401,13 @@ pub(crate) fn action(row: &SqliteRow) -> Result<ActionRecord> {
         payload: json(row, "payload")?,
         original_payload: opt_json(row, "original_payload")?,
         amount,
-        tags: parse_json("tags", &get::<String>(row, "tags")?)?,
+        tags: parse_json("tags", &text(row, "tags")?)?,
         card_id: get(row, "card_id")?,
         plan_id: opt_uuid(row, "plan_id")?,
         plan_step: plan_step
             .map(|s| u32::try_from(s).map_err(|_| corrupt("plan_step: out of range")))
             .transpose()?,
-        after: parse_json("depends_on", &get::<String>(row, "depends_on")?)?,
+        after: parse_json("depends_on", &text(row, "depends_on")?)?,
         level: name::<Level>(row, "level")?,
         status: name::<Status>(row, "status")?,
         version: count(row, "version")?,
@@ -357,10 +433,10 @@ pub(crate) fn action(row: &SqliteRow) -> Result<ActionRecord> {
 
 // ---- jobs, deliveries, audit, connectors, clock -----------------------------------------
 
-pub(crate) fn job(row: &SqliteRow) -> Result<Job> {
-    let kind: String = get(row, "kind")?;
-    let attempt: i64 = get(row, "attempt")?;
-    let claimed_by: Option<String> = get(row, "claimed_by")?;
+pub fn job(row: &impl Columns) -> Result<Job> {
+    let kind = text(row, "kind")?;
+    let attempt = integer(row, "attempt")?;
+    let claimed_by = row.opt_text("claimed_by")?;
     Ok(Job {
         id: get(row, "id")?,
         kind: JobKind::parse(&kind).ok_or_else(|| corrupt(format_args!("kind: {kind:?}")))?,
@@ -373,8 +449,8 @@ pub(crate) fn job(row: &SqliteRow) -> Result<Job> {
     })
 }
 
-pub(crate) fn delivery(row: &SqliteRow) -> Result<Delivery> {
-    let reminder: Option<String> = get(row, "reminder")?;
+pub fn delivery(row: &impl Columns) -> Result<Delivery> {
+    let reminder = row.opt_text("reminder")?;
     Ok(Delivery {
         id: uuid(row, "uid")?,
         team_id: uuid(row, "team_id")?,
@@ -393,17 +469,17 @@ pub(crate) fn delivery(row: &SqliteRow) -> Result<Delivery> {
 }
 
 /// A send's target as stored: the channel id, or `callback`.
-pub(crate) fn target_text(t: SendTarget) -> String {
+pub fn target_text(t: SendTarget) -> String {
     match t {
         SendTarget::Channel(id) => id.to_string(),
         SendTarget::Callback => "callback".to_owned(),
     }
 }
 
-pub(crate) fn delivery_send(row: &SqliteRow) -> Result<DeliverySend> {
-    let target: String = get(row, "target")?;
-    let state: String = get(row, "state")?;
-    let attempts: i64 = get(row, "attempts")?;
+pub fn delivery_send(row: &impl Columns) -> Result<DeliverySend> {
+    let target = text(row, "target")?;
+    let state = text(row, "state")?;
+    let attempts = integer(row, "attempts")?;
     Ok(DeliverySend {
         delivery_id: uuid(row, "delivery_uid")?,
         target: if target == "callback" {
@@ -419,8 +495,8 @@ pub(crate) fn delivery_send(row: &SqliteRow) -> Result<DeliverySend> {
     })
 }
 
-pub(crate) fn channel(row: &SqliteRow) -> Result<ChannelRecord> {
-    let config: String = get(row, "config")?;
+pub fn channel(row: &impl Columns) -> Result<ChannelRecord> {
+    let config = text(row, "config")?;
     Ok(ChannelRecord {
         id: uuid(row, "id")?,
         team_id: uuid(row, "team_id")?,
@@ -429,8 +505,8 @@ pub(crate) fn channel(row: &SqliteRow) -> Result<ChannelRecord> {
     })
 }
 
-pub(crate) fn card(row: &SqliteRow) -> Result<Card> {
-    let priority: String = get(row, "priority")?;
+pub fn card(row: &impl Columns) -> Result<Card> {
+    let priority = text(row, "priority")?;
     Ok(Card {
         team_id: uuid(row, "team_id")?,
         id: get(row, "id")?,
@@ -441,7 +517,7 @@ pub(crate) fn card(row: &SqliteRow) -> Result<Card> {
     })
 }
 
-pub(crate) fn card_note(row: &SqliteRow) -> Result<CardNote> {
+pub fn card_note(row: &impl Columns) -> Result<CardNote> {
     Ok(CardNote {
         id: get(row, "id")?,
         text: get(row, "text")?,
@@ -451,7 +527,7 @@ pub(crate) fn card_note(row: &SqliteRow) -> Result<CardNote> {
     })
 }
 
-pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry> {
+pub fn audit_entry(row: &impl Columns) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: get(row, "id")?,
         chain: get(row, "chain")?,
@@ -467,8 +543,8 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry> {
     })
 }
 
-pub(crate) fn connector(row: &SqliteRow) -> Result<(Category, ConnectorConfig)> {
-    let config: String = get(row, "config")?;
+pub fn connector(row: &impl Columns) -> Result<(Category, ConnectorConfig)> {
+    let config = text(row, "config")?;
     Ok((name(row, "category")?, parse_json("config", &config)?))
 }
 
@@ -480,7 +556,7 @@ struct ClockCol {
     interlock_origin: i64,
 }
 
-pub(crate) fn clock_text(c: &ClockSettings) -> String {
+pub fn clock_text(c: &ClockSettings) -> String {
     json_text(&ClockCol {
         scale: c.scale,
         real_origin: ms(c.real_origin),
@@ -488,7 +564,7 @@ pub(crate) fn clock_text(c: &ClockSettings) -> String {
     })
 }
 
-pub(crate) fn clock(text: &str) -> Result<ClockSettings> {
+pub fn clock(text: &str) -> Result<ClockSettings> {
     let c: ClockCol = parse_json("clock", text)?;
     let t = |v| DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("clock: bad time"));
     Ok(ClockSettings {

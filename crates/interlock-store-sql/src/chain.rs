@@ -1,0 +1,200 @@
+//! Audit entries appended inside one write transaction, whatever the database. Each
+//! chain's head is read once (under the transaction's lock on it, so it is current),
+//! advanced in memory, and written back with the entries: the entries and their heads
+//! commit together or not at all.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use interlock_store::audit::{self, GENESIS, HashInput};
+use interlock_store::{AuditDraft, Result, StoreError};
+
+use crate::rows::{self, Binds, Columns, int, ms};
+
+/// The entry columns, in the order [`Chains::bind_entry`] binds them.
+pub const ENTRY_INSERT: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, \
+    actor_id, subject, event, data, prev_hash, hash) ";
+pub const ENTRY_COLUMNS: usize = 11;
+/// The head columns, in the order [`Chains::bind_head`] binds them; end the statement
+/// with [`HEAD_UPSERT_END`].
+pub const HEAD_INSERT: &str = "INSERT INTO audit_heads (chain, seq, hash) ";
+pub const HEAD_COLUMNS: usize = 3;
+pub const HEAD_UPSERT_END: &str =
+    " ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+
+/// Every chain with its recorded head (bind [`GENESIS`] as `$1`). A chain that has
+/// entries but no head row is reported at seq 0 (the genesis hash), so a deleted head
+/// row fails verification instead of hiding the chain. Read the rows with [`heads_of`].
+pub const HEADS_SELECT: &str = "SELECT chain, seq, hash FROM audit_heads
+     UNION ALL
+     SELECT DISTINCT chain, 0, $1 FROM audit
+      WHERE chain NOT IN (SELECT chain FROM audit_heads)
+     ORDER BY 1";
+
+pub fn heads_of(found: Vec<(String, i64, String)>) -> Result<Vec<(String, u64, String)>> {
+    found
+        .into_iter()
+        .map(|(chain, seq, hash)| {
+            let seq = u64::try_from(seq)
+                .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
+            Ok((chain, seq, hash))
+        })
+        .collect()
+}
+
+/// One entry, chained and hashed, ready to insert.
+#[derive(Debug)]
+pub struct EntryRow {
+    chain: String,
+    seq: u64,
+    at: i64,
+    team_id: Option<String>,
+    actor_kind: &'static str,
+    actor_id: String,
+    subject: Option<String>,
+    event: String,
+    data: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The chains one transaction appends to, and the entries it appends.
+#[derive(Debug)]
+pub struct Chains {
+    node: Arc<str>,
+    heads: HashMap<String, (u64, String)>,
+    rows: Vec<EntryRow>,
+}
+
+impl Chains {
+    pub fn new(node: Arc<str>) -> Chains {
+        Chains {
+            node,
+            heads: HashMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The chain this node writes `draft` to.
+    pub fn chain_of(&self, draft: &AuditDraft) -> String {
+        audit::chain_name(draft.team_id, &self.node)
+    }
+
+    /// The chains `drafts` append to, sorted (locking them in one order cannot deadlock)
+    /// and without repeats.
+    pub fn chains_of<'a>(&self, drafts: impl IntoIterator<Item = &'a AuditDraft>) -> Vec<String> {
+        let mut chains: Vec<String> = drafts.into_iter().map(|d| self.chain_of(d)).collect();
+        chains.sort_unstable();
+        chains.dedup();
+        chains
+    }
+
+    pub fn knows(&self, chain: &str) -> bool {
+        self.heads.contains_key(chain)
+    }
+
+    /// Takes a chain's head as read from the database (`None`: the chain is empty).
+    pub fn set_head(&mut self, chain: String, head: Option<(i64, String)>) -> Result<()> {
+        let head = match head {
+            None => (0, GENESIS.to_owned()),
+            Some((seq, hash)) => {
+                let seq = u64::try_from(seq)
+                    .map_err(|_| StoreError::Corrupt(format!("audit head of {chain}")))?;
+                (seq, hash)
+            }
+        };
+        self.heads.insert(chain, head);
+        Ok(())
+    }
+
+    /// Takes the heads in rows of `chain, seq, hash`; the chains of `drafts` that have
+    /// no row start from the genesis hash.
+    pub fn load_heads(&mut self, rows: &[impl Columns], drafts: &[&AuditDraft]) -> Result<()> {
+        for d in drafts {
+            self.heads
+                .entry(self.chain_of(d))
+                .or_insert_with(|| (0, GENESIS.to_owned()));
+        }
+        for row in rows {
+            let chain = rows::text(row, "chain")?;
+            let head = (rows::integer(row, "seq")?, rows::text(row, "hash")?);
+            self.set_head(chain, Some(head))?;
+        }
+        Ok(())
+    }
+
+    /// Numbers and chains `draft` at `at`; its chain's head must be known. The data is
+    /// serialized once, and that exact text is both hashed and stored.
+    pub fn push(&mut self, at: DateTime<Utc>, draft: &AuditDraft) {
+        let chain = self.chain_of(draft);
+        let (seq, prev_hash) = self
+            .heads
+            .get(&chain)
+            .cloned()
+            .unwrap_or((0, GENESIS.to_owned()));
+        let seq = seq + 1;
+        let data = draft.data.to_string();
+        // Hash the instant as stored (milliseconds), so the stored entry verifies.
+        let at = rows::to_millis(at);
+        let hash = audit::entry_hash(&HashInput {
+            chain: &chain,
+            seq,
+            at,
+            team_id: draft.team_id,
+            actor: &draft.actor,
+            subject: draft.subject.as_deref(),
+            event: &draft.event,
+            data: &data,
+            prev_hash: &prev_hash,
+        });
+        self.heads.insert(chain.clone(), (seq, hash.clone()));
+        self.rows.push(EntryRow {
+            chain,
+            seq,
+            at: ms(at),
+            team_id: draft.team_id.map(|t| t.to_string()),
+            actor_kind: draft.actor.kind.as_str(),
+            actor_id: draft.actor.id.clone(),
+            subject: draft.subject.clone(),
+            event: draft.event.clone(),
+            data,
+            prev_hash,
+            hash,
+        });
+    }
+
+    /// The entries to insert (see [`ENTRY_INSERT`]).
+    pub fn entries(&self) -> &[EntryRow] {
+        &self.rows
+    }
+
+    /// The heads to write (see [`HEAD_INSERT`]): every chain that has entries.
+    pub fn new_heads(&self) -> Vec<(&str, u64, &str)> {
+        self.heads
+            .iter()
+            .filter(|(_, (seq, _))| *seq > 0)
+            .map(|(c, (seq, hash))| (c.as_str(), *seq, hash.as_str()))
+            .collect()
+    }
+
+    pub fn bind_entry(mut s: impl Binds, r: &EntryRow) {
+        s.text(Some(r.chain.clone()))
+            .int(Some(int(r.seq)))
+            .int(Some(r.at))
+            .text(r.team_id.clone())
+            .text(Some(r.actor_kind.to_owned()))
+            .text(Some(r.actor_id.clone()))
+            .text(r.subject.clone())
+            .text(Some(r.event.clone()))
+            .text(Some(r.data.clone()))
+            .text(Some(r.prev_hash.clone()))
+            .text(Some(r.hash.clone()));
+    }
+
+    pub fn bind_head(mut s: impl Binds, (chain, seq, hash): &(&str, u64, &str)) {
+        s.text(Some((*chain).to_owned()))
+            .int(Some(int(*seq)))
+            .text(Some((*hash).to_owned()));
+    }
+}

@@ -1,0 +1,100 @@
+//! Group commit of concurrent changes: changes that arrive while one batch is being
+//! written wait and then go together in the next, one transaction (one fsync) for the
+//! whole batch. Within a batch the writer applies them in arrival order.
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use interlock_store::{Result, StoreError};
+use tokio::sync::oneshot;
+
+/// Writes a batch in one transaction. The outer error means nothing was written; the
+/// inner results answer each change, in order.
+pub trait BatchWriter<C, R>: Clone + Send + Sync + 'static {
+    fn write(&self, batch: &[C]) -> impl Future<Output = Result<Vec<Result<R>>>> + Send;
+}
+
+type Reply<R> = oneshot::Sender<Result<R>>;
+
+/// Changes waiting to be written, and the turn to write them.
+#[derive(Debug)]
+pub struct GroupCommit<C, R> {
+    max_batch: usize,
+    pending: Mutex<Vec<(C, Reply<R>)>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl<C: Send + Sync + 'static, R: Send + 'static> GroupCommit<C, R> {
+    /// At most `max_batch` changes go in one transaction; more wait for the next.
+    pub fn new(max_batch: usize) -> Self {
+        GroupCommit {
+            max_batch: max_batch.max(1),
+            pending: Mutex::new(Vec::new()),
+            turn: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Queues `change` and returns its result once a batch holding it is written.
+    pub async fn apply(&self, writer: &impl BatchWriter<C, R>, change: C) -> Result<R> {
+        let (reply, mut answer) = oneshot::channel();
+        self.lock().push((change, reply));
+        loop {
+            tokio::select! {
+                // Written in someone else's turn (or dropped, should that turn's task die).
+                result = &mut answer => {
+                    return result.unwrap_or_else(|_| {
+                        Err(StoreError::Backend("a change was dropped unwritten".into()))
+                    });
+                }
+                // Whoever gets the turn writes everything queued by then, up to a batch.
+                _turn = self.turn.lock() => {
+                    let batch: Vec<_> = {
+                        let mut pending = self.lock();
+                        let n = pending.len().min(self.max_batch);
+                        pending.drain(..n).collect()
+                    };
+                    if !batch.is_empty() {
+                        // In a task of its own, so a caller that goes away mid-batch cannot
+                        // abandon the others' changes.
+                        let writer = writer.clone();
+                        let _ = tokio::spawn(async move { write(&writer, batch).await }).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(C, Reply<R>)>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Writes a batch and answers each caller. If the batch fails as a whole (a backend
+/// error), each change is tried again alone, so one bad change fails only itself.
+async fn write<C: Sync, R>(writer: &impl BatchWriter<C, R>, batch: Vec<(C, Reply<R>)>) {
+    let (changes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    match writer.write(&changes).await {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(_) if changes.len() > 1 => {
+            for (change, reply) in changes.iter().zip(replies) {
+                let result = match writer.write(std::slice::from_ref(change)).await {
+                    Ok(mut one) => one.pop().unwrap_or_else(|| {
+                        Err(StoreError::Backend("a change went unanswered".into()))
+                    }),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            // A batch of one: its only caller gets the error itself.
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+}

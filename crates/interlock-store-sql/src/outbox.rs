@@ -1,0 +1,58 @@
+//! What the outbox and cards decide the same way on every database: which `notify` jobs
+//! a delivery needs, which cards new actions open, and what working on a card changes.
+
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
+use interlock_store::{ActionRecord, Card, CardPriority, JobKind, NewDelivery, NewJob};
+use uuid::Uuid;
+
+use crate::rows::ms;
+
+/// A card named by a new action or plan: its team, its id, and when (unix ms).
+pub type CardMention = (Uuid, String, i64);
+
+/// The `notify` job of each delivery (created at unix ms), due at once, so a delivery is
+/// sent exactly when the change that caused it is committed.
+pub fn notify_jobs(deliveries: &[(i64, NewDelivery)]) -> Vec<NewJob> {
+    deliveries
+        .iter()
+        .filter_map(|(at, d)| {
+            Some(NewJob {
+                kind: JobKind::Notify,
+                subject: d.id,
+                run_at: DateTime::from_timestamp_millis(*at)?,
+            })
+        })
+        .collect()
+}
+
+/// The cards that newly created actions name, each once (at its latest mention) and in
+/// key order: PostgreSQL refuses to upsert one row twice in a statement, and concurrent
+/// batches lock the cards they share in the same order.
+pub fn card_mentions<'a>(created: impl IntoIterator<Item = &'a ActionRecord>) -> Vec<CardMention> {
+    let mut latest: BTreeMap<(Uuid, String), i64> = BTreeMap::new();
+    for a in created {
+        if let Some(card) = &a.card_id {
+            let at = latest.entry((a.team_id, card.clone())).or_insert(i64::MIN);
+            *at = (*at).max(ms(a.created_at));
+        }
+    }
+    latest
+        .into_iter()
+        .map(|((team, card), at)| (team, card, at))
+        .collect()
+}
+
+/// A card's priority after work that may raise it (never lower it), and whether the work
+/// changes the card: a card that does not exist yet is opened at `Normal` unless raised.
+pub fn priority_after(
+    before: Option<&Card>,
+    raise_to: Option<CardPriority>,
+) -> (CardPriority, bool) {
+    match (before, raise_to) {
+        (Some(b), Some(to)) if to > b.priority => (to, true),
+        (Some(b), _) => (b.priority, false),
+        (None, to) => (to.unwrap_or(CardPriority::Normal), true),
+    }
+}

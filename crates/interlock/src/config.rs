@@ -77,6 +77,16 @@ impl Default for Config {
     }
 }
 
+/// Whether an `INTERLOCK_…` variable names a setting. Others are not configuration and
+/// are left alone: the demo's `INTERLOCK_URL`, `INTERLOCK_CONFIG` (the file itself), a
+/// test harness's `INTERLOCK_TEST_…`.
+fn is_setting(key: &figment::value::UncasedStr) -> bool {
+    let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
+    defaults
+        .as_object()
+        .is_some_and(|fields| fields.keys().any(|f| key.as_str().eq_ignore_ascii_case(f)))
+}
+
 impl Config {
     /// Reads the layers; `file` is optional, a missing named file is an error.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
@@ -90,7 +100,7 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
         let config: Config = figment
-            .merge(Env::prefixed("INTERLOCK_").ignore(&["config"]))
+            .merge(Env::prefixed("INTERLOCK_").filter(is_setting))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         anyhow::ensure!(config.time_scale >= 1, "time_scale must be at least 1");

@@ -11,6 +11,8 @@ fn run(db: &str, args: &[&str]) -> Output {
         .args(args)
         .arg("--database")
         .arg(db)
+        // Other INTERLOCK_ variables (the demo's env file sets this one) are not settings.
+        .env("INTERLOCK_URL", "http://127.0.0.1:8080")
         .output()
         .unwrap()
 }

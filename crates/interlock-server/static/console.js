@@ -6,15 +6,14 @@
   // ---- countdowns --------------------------------------------------------------------
   // Each <time class="remaining"> carries the milliseconds left when the page was made and
   // how many Interlock milliseconds pass per real one (a demo clock may run faster).
-  function pad(n) { return n; }
   function text(ms) {
     if (ms <= 0) { return "due now"; }
     var s = Math.floor(ms / 1000);
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     var parts = [];
-    if (h > 0) { parts.push(pad(h) + "h"); }
-    if (m > 0) { parts.push(pad(m) + "m"); }
-    if (sec > 0 || parts.length === 0) { parts.push(pad(sec) + "s"); }
+    if (h > 0) { parts.push(h + "h"); }
+    if (m > 0) { parts.push(m + "m"); }
+    if (sec > 0 || parts.length === 0) { parts.push(sec + "s"); }
     return parts.join(" ");
   }
   function startCountdowns(root) {

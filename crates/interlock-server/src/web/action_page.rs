@@ -8,6 +8,7 @@ use axum::response::Response;
 use interlock_store::{ActionRecord, AuditFilter};
 use serde::Deserialize;
 
+use super::decide::done_notice;
 use super::edit_form::{FieldInput, inputs};
 use super::guard::{Console, Nav, failure};
 use super::page;
@@ -137,13 +138,7 @@ async fn load(
     Ok(ActionPage {
         nav: console.nav("inbox"),
         csrf_token: console.csrf_token.clone(),
-        notice: match q.done.as_str() {
-            "approved" => Some("Approved."),
-            "held" => Some("Held: the countdown stopped; the action now waits for approval."),
-            "rejected" => Some("Rejected; the agent hears the reason."),
-            "dismissed" => Some("Dismissed."),
-            _ => None,
-        },
+        notice: done_notice(&q.done),
         edit_fields: if row.may_approve {
             inputs(a.category, &a.payload)
         } else {

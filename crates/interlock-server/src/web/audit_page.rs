@@ -9,9 +9,8 @@ use interlock_store::audit::verify_all;
 use serde::Deserialize;
 
 use super::guard::{Console, Nav, failure};
-use super::inbox::url_escape;
-use super::page;
 use super::rows::{ActorNames, AuditRow};
+use super::{page, url_escape};
 use crate::api::audit::{AuditQuery, filter_for};
 use crate::auth::Permission;
 use crate::error::{ApiError, ApiResult};

@@ -64,17 +64,27 @@ fn version(value: &str) -> Result<u64, ApiError> {
     })
 }
 
+/// What the page says after a decision, by the `done` word the redirect carries.
+pub fn done_notice(done: &str) -> Option<&'static str> {
+    match done {
+        "approved" => Some("Approved."),
+        "held" => Some("Held: the countdown stopped; the action now waits for approval."),
+        "rejected" => Some("Rejected; the agent hears the reason."),
+        "dismissed" => Some("Dismissed."),
+        _ => None,
+    }
+}
+
 /// A decision that came too late: the action changed after the page was loaded.
 fn stale(e: ApiError, back: &str) -> Response {
-    let resp = page(
+    page(
         StatusCode::CONFLICT,
         &MessagePage {
             title: "Changed in the meantime",
             message: format!("Nothing was done: {}", e.message),
             back,
         },
-    );
-    resp.into_response()
+    )
 }
 
 fn decided(e: ApiError, back: &str) -> Response {

@@ -5,12 +5,12 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use interlock_store::UserRecord;
+use interlock_store::{Team, UserRecord};
 
 use super::{MessagePage, page};
 use crate::auth::session;
 use crate::auth::{Permission, Principal, constant_time_eq};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// A signed-in person on a console page. Pages without one redirect to `/login`.
@@ -55,6 +55,30 @@ impl Console {
             active,
             admin: self.principal.can(Permission::ReadUsers, None),
         }
+    }
+
+    /// The teams on which the person may do `permission`, and the one named by `slug`
+    /// (the first of them when `slug` is empty); 404 when there is none.
+    pub async fn team_choice(
+        &self,
+        state: &AppState,
+        permission: Permission,
+        slug: &str,
+    ) -> ApiResult<(Vec<Team>, Team)> {
+        let teams: Vec<Team> = state
+            .store
+            .list_teams()
+            .await?
+            .into_iter()
+            .filter(|t| self.principal.can(permission, Some(t.id)))
+            .collect();
+        let chosen = if slug.is_empty() {
+            teams.first()
+        } else {
+            teams.iter().find(|t| t.slug == slug)
+        };
+        let chosen = chosen.cloned().ok_or_else(|| ApiError::not_found("team"))?;
+        Ok((teams, chosen))
     }
 
     /// Every console form carries the session's token; a form from another site cannot.

@@ -10,9 +10,10 @@ use interlock_core::{Category, Level, Status};
 use interlock_store::ActionFilter;
 use serde::Deserialize;
 
+use super::decide::done_notice;
 use super::guard::{Console, Nav, failure};
-use super::page;
 use super::rows::ActionRow;
+use super::{page, url_escape};
 use crate::auth::Permission;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -81,11 +82,9 @@ struct InboxList {
 fn notice(q: &InboxQuery) -> Option<String> {
     let plural = |n: u32| if n == 1 { "action" } else { "actions" };
     let text = match q.done.as_str() {
+        // A batch approves several: say how many.
         "approved" => format!("Approved {} {}.", q.count, plural(q.count)),
-        "held" => "Held: the countdown stopped; the action now waits for approval.".to_owned(),
-        "rejected" => "Rejected; the agent hears the reason.".to_owned(),
-        "dismissed" => "Dismissed.".to_owned(),
-        _ => return None,
+        other => done_notice(other)?.to_owned(),
     };
     Some(if q.conflicts > 0 {
         format!(
@@ -170,19 +169,6 @@ fn filter_query(q: &InboxQuery) -> String {
         }
     }
     parts.join("&")
-}
-
-/// Percent-encodes a query value (filters are slugs and names, but never trust them).
-pub fn url_escape(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub async fn inbox(

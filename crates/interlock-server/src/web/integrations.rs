@@ -7,13 +7,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use interlock_core::Category;
-use interlock_store::Team;
 use serde::Deserialize;
 
 use super::guard::{Console, Nav, failure};
-use super::inbox::url_escape;
 use super::rows::time_text;
-use super::{form_value, page};
+use super::{form_value, page, url_escape};
 use crate::api::channels::TestReport;
 use crate::api::connectors::{
     ConnectorBody, ConnectorView, category_of, set_connector, team_connectors, test_send,
@@ -52,28 +50,6 @@ fn owned(fields: &[(String, String)], name: &str) -> Option<String> {
     field(fields, name).map(str::to_owned)
 }
 
-/// The team, which the person must be allowed to configure.
-async fn team_of(state: &AppState, console: &Console, slug: &str) -> ApiResult<(Vec<Team>, Team)> {
-    let teams: Vec<Team> = state
-        .store
-        .list_teams()
-        .await?
-        .into_iter()
-        .filter(|t| {
-            console
-                .principal
-                .can(Permission::ManageConnectors, Some(t.id))
-        })
-        .collect();
-    let team = if slug.is_empty() {
-        teams.first().cloned()
-    } else {
-        teams.iter().find(|t| t.slug == slug).cloned()
-    };
-    let team = team.ok_or_else(|| ApiError::not_found("team"))?;
-    Ok((teams, team))
-}
-
 fn report_text(what: &str, r: &TestReport) -> String {
     let mut text = format!(
         "Test of {what}: {}",
@@ -95,7 +71,9 @@ async fn render(
     notice: Option<String>,
     failed: bool,
 ) -> ApiResult<Response> {
-    let (teams, team) = team_of(state, console, slug).await?;
+    let (teams, team) = console
+        .team_choice(state, Permission::ManageConnectors, slug)
+        .await?;
     let channels = state
         .store
         .channels(team.id)
@@ -176,7 +154,13 @@ async fn run_form(
     console: &Console,
     fields: &[(String, String)],
 ) -> ApiResult<String> {
-    let (_, team) = team_of(state, console, field(fields, "team").unwrap_or_default()).await?;
+    let (_, team) = console
+        .team_choice(
+            state,
+            Permission::ManageConnectors,
+            field(fields, "team").unwrap_or_default(),
+        )
+        .await?;
     let principal = &console.principal;
     let now = state.clock.now();
     match field(fields, "do").unwrap_or_default() {

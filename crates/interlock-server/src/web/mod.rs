@@ -17,6 +17,19 @@ mod rules_page;
 /// At most this many actions are approved by one batch form.
 const MAX_BATCH: usize = 200;
 
+/// Percent-encodes a query value (filters are slugs and names, but never trust them).
+pub fn url_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A submitted form's value by name, trimmed; empty when absent. Forms with repeated
 /// names (batch picks, team checkboxes) are read as `Vec<(String, String)>`.
 fn form_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {

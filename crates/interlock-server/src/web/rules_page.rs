@@ -13,10 +13,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::guard::{Console, Nav, failure};
-use super::inbox::url_escape;
 use super::rows::{ActorNames, time_text};
 use super::rules_form::{BAND_KINDS, RulesForm};
-use super::{form_value, page};
+use super::{form_value, page, url_escape};
 use crate::auth::Permission;
 use crate::error::{ApiError, ApiResult};
 use crate::service::diff::document_diff;
@@ -69,28 +68,6 @@ struct RulesPage {
     diff: Vec<DiffLine>,
 }
 
-/// Teams whose rules the person may read, and the chosen one (the first by default).
-async fn pick_team(
-    state: &AppState,
-    console: &Console,
-    slug: &str,
-) -> ApiResult<(Vec<Team>, Team)> {
-    let teams: Vec<Team> = state
-        .store
-        .list_teams()
-        .await?
-        .into_iter()
-        .filter(|t| console.principal.can(Permission::ReadRules, Some(t.id)))
-        .collect();
-    let chosen = if slug.is_empty() {
-        teams.first().cloned()
-    } else {
-        teams.iter().find(|t| t.slug == slug).cloned()
-    };
-    let chosen = chosen.ok_or_else(|| ApiError::not_found("team"))?;
-    Ok((teams, chosen))
-}
-
 fn shown(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "—".to_owned(),
@@ -134,7 +111,9 @@ async fn render(
     q: &RulesQuery,
     submitted: Option<RulesForm>,
 ) -> ApiResult<Response> {
-    let (teams, team) = pick_team(state, console, &q.team).await?;
+    let (teams, team) = console
+        .team_choice(state, Permission::ReadRules, &q.team)
+        .await?;
     let current = state.store.current_rules(team.id).await?;
     let mut names = ActorNames::default();
     let mut history = Vec::new();
@@ -152,11 +131,10 @@ async fn render(
     };
     let refused = submitted.is_some();
     let form = submitted.unwrap_or_else(|| RulesForm::from_rules(&current.rules));
-    let notice = match (&q.saved, refused) {
-        (_, true) => None,
-        (Some(v), _) => Some(format!("Saved as version {v}.")),
-        _ => None,
-    };
+    let notice = q
+        .saved
+        .filter(|_| !refused)
+        .map(|v| format!("Saved as version {v}."));
     let status = if refused {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -199,7 +177,9 @@ pub async fn rules_page(
 
 /// The team named by a submitted form, which the person must be allowed to write.
 async fn writable_team(state: &AppState, console: &Console, slug: &str) -> ApiResult<Team> {
-    let (_, team) = pick_team(state, console, slug).await?;
+    let (_, team) = console
+        .team_choice(state, Permission::ReadRules, slug)
+        .await?;
     if !console.principal.can(Permission::WriteRules, Some(team.id)) {
         return Err(ApiError::forbidden(
             "forbidden",

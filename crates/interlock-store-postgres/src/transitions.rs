@@ -181,7 +181,7 @@ async fn read_actions(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, ActionR
         .collect()
 }
 
-/// Ends the old timers, finishes the jobs, schedules the new jobs and queues the
+/// Ends the old timers, finishes (or hands on) the jobs, schedules the new jobs and queues the
 /// notifications of the changes that took, in that order (a timer a change schedules
 /// must survive the ending of the old one). A round holds one change per action, so
 /// doing each step for the whole round keeps every action's order.
@@ -201,13 +201,33 @@ async fn write_consequences(tx: &mut Tx, winners: &[&ActionChange]) -> Result<()
         .await
         .db()?;
     }
-    let finish: Vec<i64> = winners.iter().filter_map(|c| c.finish_job).collect();
+    let finish: Vec<i64> = winners
+        .iter()
+        .filter(|c| c.continue_as.is_none())
+        .filter_map(|c| c.finish_job)
+        .collect();
     if !finish.is_empty() {
         sqlx::query("UPDATE jobs SET state = 'done' WHERE id = ANY($1)")
             .bind(&finish)
             .execute(&mut **tx)
             .await
             .db()?;
+    }
+    let (continued, kinds): (Vec<i64>, Vec<&str>) = winners
+        .iter()
+        .filter_map(|c| Some((c.finish_job?, c.continue_as?.as_str())))
+        .unzip();
+    if !continued.is_empty() {
+        sqlx::query(
+            "UPDATE jobs SET state = 'running', attempt = 1, kind = c.kind
+               FROM unnest($1::bigint[], $2::text[]) AS c (id, kind)
+              WHERE jobs.id = c.id",
+        )
+        .bind(&continued)
+        .bind(&kinds)
+        .execute(&mut **tx)
+        .await
+        .db()?;
     }
     let jobs: Vec<NewJob> = winners
         .iter()

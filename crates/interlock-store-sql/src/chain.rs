@@ -22,6 +22,17 @@ pub const HEAD_INSERT: &str = "INSERT INTO audit_heads (chain, seq, hash) ";
 pub const HEAD_COLUMNS: usize = 3;
 pub const HEAD_UPSERT_END: &str =
     " ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+/// The entries as a JSON array of [`EntryRow`]s, for SQLite's `json_each`.
+pub const ENTRY_INSERT_JSON: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, \
+    actor_id, subject, event, data, prev_hash, hash) \
+    SELECT value ->> 'chain', value ->> 'seq', value ->> 'at', value ->> 'team_id', \
+    value ->> 'actor_kind', value ->> 'actor_id', value ->> 'subject', value ->> 'event', \
+    value ->> 'data', value ->> 'prev_hash', value ->> 'hash' FROM json_each(?)";
+/// The heads as a JSON array of `[chain, seq, hash]`, for SQLite's `json_each` (`WHERE
+/// true` tells SQLite's parser the `ON` starts the upsert, not a join).
+pub const HEAD_UPSERT_JSON: &str = "INSERT INTO audit_heads (chain, seq, hash) \
+    SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true \
+    ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
 /// Every chain with its recorded head (bind [`GENESIS`] as `$1`). A chain that has
 /// entries but no head row is reported at seq 0 (the genesis hash), so a deleted head
@@ -43,8 +54,9 @@ pub fn heads_of(found: Vec<(String, i64, String)>) -> Result<Vec<(String, u64, S
         .collect()
 }
 
-/// One entry, chained and hashed, ready to insert.
-#[derive(Debug)]
+/// One entry, chained and hashed, ready to insert (serialized, it is a row for
+/// [`ENTRY_INSERT_JSON`]).
+#[derive(Debug, serde::Serialize)]
 pub struct EntryRow {
     chain: String,
     seq: u64,

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::DateTime;
-use interlock_store::{ActionRecord, Card, CardPriority, JobKind, NewDelivery, NewJob};
+use interlock_store::{ActionRecord, Card, CardPriority};
 use uuid::Uuid;
 
 use crate::rows::ms;
@@ -12,19 +11,22 @@ use crate::rows::ms;
 /// A card named by a new action or plan: its team, its id, and when (unix ms).
 pub type CardMention = (Uuid, String, i64);
 
-/// The `notify` job of each delivery (created at unix ms), due at once, so a delivery is
-/// sent exactly when the change that caused it is committed.
-pub fn notify_jobs(deliveries: &[(i64, NewDelivery)]) -> Vec<NewJob> {
-    deliveries
-        .iter()
-        .filter_map(|(at, d)| {
-            Some(NewJob {
-                kind: JobKind::Notify,
-                subject: d.id,
-                run_at: DateTime::from_timestamp_millis(*at)?,
-            })
-        })
-        .collect()
+/// Writes the `notify` jobs of deliveries just inserted in the same transaction, due at
+/// their creation, so a delivery is sent exactly when the change that caused it is
+/// committed. Only a delivery with somewhere to go gets one: an agent's callback, or a
+/// channel its team has at that commit. Without, there is nothing to send, and a job per
+/// delivery would cost every time bomb and execution a claim and a commit for nothing
+/// (a team's first channel receives what is written after it, not earlier deliveries).
+/// `uid_in` ends the statement, picking the new deliveries by uid: `= ANY($1)`, or the
+/// start of an `IN (…)` the caller completes.
+pub fn notify_jobs_for(uid_in: &str) -> String {
+    format!(
+        "INSERT INTO jobs (kind, subject, run_at)
+         SELECT 'notify', d.uid, d.created_at FROM deliveries d
+          WHERE (d.callback_url IS NOT NULL
+                 OR EXISTS (SELECT 1 FROM channels c WHERE c.team_id = d.team_id))
+            AND d.uid {uid_in}"
+    )
 }
 
 /// The cards that newly created actions name, each once (at its latest mention) and in

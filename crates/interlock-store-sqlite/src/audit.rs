@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use interlock_store_sql::listing;
 
-use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, json_rows};
 use crate::rows::{self, int};
 
 /// Entries to append in one transaction (see [`Chains`]); the chains' heads are read
@@ -30,12 +30,11 @@ impl AuditAppender {
     /// transaction to run as it begins; hand the rows to [`AuditAppender::preload`].
     pub fn push_head_query(&self, q: &mut QueryBuilder<Sqlite>, drafts: &[&AuditDraft]) {
         let chains = self.chains.chains_of(drafts.iter().copied());
-        q.push("SELECT chain, seq, hash FROM audit_heads WHERE chain IN (");
-        let mut s = q.separated(", ");
-        for c in chains.into_iter().take(rows_per_statement(1)) {
-            s.push_bind(c);
-        }
-        q.push(")");
+        q.push(
+            "SELECT chain, seq, hash FROM audit_heads WHERE chain IN (SELECT value FROM json_each(",
+        )
+        .push_bind(json_rows(&chains).unwrap_or_else(|| "[]".to_owned()))
+        .push("))");
     }
 
     /// Takes the heads read by [`AuditAppender::push_head_query`]: those chains need no
@@ -81,20 +80,8 @@ impl AuditAppender {
 
     /// Adds the statements that write the entries and the new chain heads to `w`.
     pub fn push_writes(self, w: &mut Writes) {
-        let entries = self.chains.entries();
-        if entries.is_empty() {
-            return;
-        }
-        for chunk in entries.chunks(rows_per_statement(chain::ENTRY_COLUMNS)) {
-            w.statement(chain::ENTRY_INSERT)
-                .push_values(chunk, |s, r| Chains::bind_entry(s, r));
-        }
-        let heads = self.chains.new_heads();
-        for chunk in heads.chunks(rows_per_statement(chain::HEAD_COLUMNS)) {
-            w.statement(chain::HEAD_INSERT)
-                .push_values(chunk, |s, h| Chains::bind_head(s, h))
-                .push(chain::HEAD_UPSERT_END);
-        }
+        w.rows(chain::ENTRY_INSERT_JSON, json_rows(self.chains.entries()));
+        w.rows(chain::HEAD_UPSERT_JSON, json_rows(&self.chains.new_heads()));
     }
 }
 

@@ -130,11 +130,11 @@ impl Tx {
         let mut tx = Tx { conn: Some(conn) };
         let mut q = QueryBuilder::new("BEGIN IMMEDIATE;\n");
         then(&mut q);
-        // On an error `tx` is dropped, which rolls back whatever did begin. The text
-        // varies with what is read: not worth a place in the statement cache.
+        // On an error `tx` is dropped, which rolls back whatever did begin. Callers read
+        // with constant texts (their values bound as JSON), so the query stays prepared.
         let rows = q
             .build()
-            .persistent(false)
+            .persistent(true)
             .fetch_all(&mut *tx)
             .await
             .map_err(crate::db::backend)?;

@@ -1,15 +1,16 @@
 //! Connectors, the notification outbox, and the clock agreement.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use interlock_core::Category;
 use interlock_store::{AuditDraft, ClockSettings, ConnectorConfig, Delivery, NewDelivery, Result};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
-use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
-use crate::jobs::push_jobs;
+use crate::db::{Db, DbResult, Tx, Writes, json_rows};
 use crate::rows::{self, json_text, ms};
-use interlock_store_sql::outbox::notify_jobs;
+use interlock_store_sql::outbox::notify_jobs_for;
 
 pub(crate) async fn set(
     db: &Db,
@@ -79,24 +80,48 @@ pub(crate) async fn insert_deliveries(
     w.run(tx).await
 }
 
-/// Writes notifications to the outbox with their `notify` jobs (see `notify_jobs`).
+/// A delivery as [`INSERT_DELIVERIES`] reads it.
+#[derive(serde::Serialize)]
+struct DeliveryRow<'a> {
+    uid: String,
+    team_id: String,
+    action_id: Option<String>,
+    event: &'a str,
+    reminder: Option<&'static str>,
+    payload: String,
+    callback_url: Option<&'a str>,
+    created_at: i64,
+}
+
+const INSERT_DELIVERIES: &str = "INSERT INTO deliveries
+        (uid, team_id, action_id, event, reminder, payload, callback_url, created_at)
+     SELECT value ->> 'uid', value ->> 'team_id', value ->> 'action_id', value ->> 'event',
+            value ->> 'reminder', value ->> 'payload', value ->> 'callback_url',
+            value ->> 'created_at'
+       FROM json_each(?)";
+
+/// The `notify` jobs of the deliveries whose uids are bound (see `notify_jobs_for`).
+static NOTIFY_JOBS: LazyLock<String> =
+    LazyLock::new(|| notify_jobs_for("IN (SELECT value FROM json_each(?))"));
+
+/// Writes notifications to the outbox with their `notify` jobs (see `notify_jobs_for`).
 pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, NewDelivery)]) {
-    for chunk in deliveries.chunks(rows_per_statement(8)) {
-        w.statement(
-            "INSERT INTO deliveries (uid, team_id, action_id, event, reminder, payload, callback_url, created_at) ",
-        )
-        .push_values(chunk, |mut s, (at, d)| {
-            s.push_bind(d.id.to_string())
-                .push_bind(d.team_id.to_string())
-                .push_bind(d.action_id.map(|a| a.to_string()))
-                .push_bind(d.event.clone())
-                .push_bind(d.reminder.map(|r| r.as_str()))
-                .push_bind(d.payload.to_string())
-                .push_bind(d.callback_url.clone())
-                .push_bind(*at);
-        });
-    }
-    push_jobs(w, &notify_jobs(deliveries));
+    let rows: Vec<DeliveryRow> = deliveries
+        .iter()
+        .map(|(at, d)| DeliveryRow {
+            uid: d.id.to_string(),
+            team_id: d.team_id.to_string(),
+            action_id: d.action_id.map(|a| a.to_string()),
+            event: &d.event,
+            reminder: d.reminder.map(|r| r.as_str()),
+            payload: d.payload.to_string(),
+            callback_url: d.callback_url.as_deref(),
+            created_at: *at,
+        })
+        .collect();
+    w.rows(INSERT_DELIVERIES, json_rows(&rows));
+    let uids: Vec<&str> = rows.iter().map(|r| r.uid.as_str()).collect();
+    w.rows(NOTIFY_JOBS.as_str(), json_rows(&uids));
 }
 
 pub(crate) async fn deliveries_for_action(db: &Db, action_id: Uuid) -> Result<Vec<Delivery>> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use interlock_store::{Job, NewJob, Result};
 
-use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, json_rows};
 use crate::rows::{self, ms};
 
 pub(crate) async fn insert_jobs(tx: &mut Tx, jobs: &[NewJob]) -> Result<()> {
@@ -13,15 +13,27 @@ pub(crate) async fn insert_jobs(tx: &mut Tx, jobs: &[NewJob]) -> Result<()> {
     w.run(tx).await
 }
 
+/// A new job as [`INSERT_JOBS`] reads it.
+#[derive(serde::Serialize)]
+struct JobRow<'a> {
+    kind: &'a str,
+    subject: String,
+    run_at: i64,
+}
+
+const INSERT_JOBS: &str = "INSERT INTO jobs (kind, subject, run_at)
+     SELECT value ->> 'kind', value ->> 'subject', value ->> 'run_at' FROM json_each(?)";
+
 pub(crate) fn push_jobs(w: &mut Writes, jobs: &[NewJob]) {
-    for chunk in jobs.chunks(rows_per_statement(3)) {
-        w.statement("INSERT INTO jobs (kind, subject, run_at) ")
-            .push_values(chunk, |mut s, j| {
-                s.push_bind(j.kind.as_str())
-                    .push_bind(j.subject.to_string())
-                    .push_bind(ms(j.run_at));
-            });
-    }
+    let rows: Vec<JobRow> = jobs
+        .iter()
+        .map(|j| JobRow {
+            kind: j.kind.as_str(),
+            subject: j.subject.to_string(),
+            run_at: ms(j.run_at),
+        })
+        .collect();
+    w.rows(INSERT_JOBS, json_rows(&rows));
 }
 
 pub(crate) async fn enqueue(db: &Db, jobs: Vec<NewJob>) -> Result<()> {

@@ -338,6 +338,12 @@ pub struct ActionChange {
     pub jobs: Vec<NewJob>,
     /// The claimed job this change completes, marked done in the same transaction.
     pub finish_job: Option<i64>,
+    /// Instead of marking `finish_job` done, turn it into a job of this kind that stays
+    /// claimed, with its lease, by the worker that holds it (its `attempt` restarts at
+    /// 1). That worker runs it at once: a deadline hands its claim on to the execution,
+    /// sparing a claim and its commit; if the worker dies, the lease runs out and any
+    /// node runs the new job.
+    pub continue_as: Option<JobKind>,
     /// End the action's pending timer job (it left `armed`).
     pub stop_timer: bool,
     pub audit: Vec<AuditDraft>,

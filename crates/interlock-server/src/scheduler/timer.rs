@@ -2,10 +2,10 @@
 //! and fires the deadline.
 
 use interlock_core::{Schedule, Status, latest_due_reminder};
-use interlock_store::{ActionRecord, ActionUpdate, Actor, AuditDraft, Job, ReminderSent};
+use interlock_store::{ActionRecord, ActionUpdate, Actor, AuditDraft, Job, JobKind, ReminderSent};
 use serde_json::json;
 
-use super::finish;
+use super::{execute, finish};
 use crate::service::proposals::notification;
 use crate::service::transitions::{Refused, apply, change, dependencies_met, state_of};
 use crate::state::AppState;
@@ -101,7 +101,7 @@ async fn fire(
     let late_ms = (now - deadline).num_milliseconds();
     metrics::histogram!("interlock_deadline_lateness_seconds").record(late_ms as f64 / 1000.0);
     let audit = json!({"deadline": deadline, "fired_at": now, "late_by_ms": late_ms});
-    let c = change(
+    let mut c = change(
         action,
         transition,
         &Actor::system("scheduler"),
@@ -110,7 +110,22 @@ async fn fire(
         audit,
         Some(job.id),
     );
+    let executes_now = transition.to == Status::Executing;
+    if executes_now {
+        // This job becomes the execution and this worker runs it straight away: no
+        // second job, claim or commit between a deadline and its execution.
+        c.jobs.retain(|j| j.kind != JobKind::Execute);
+        c.continue_as = Some(JobKind::Execute);
+    }
     match apply(state, c).await {
+        Ok(_) if executes_now => {
+            let execution = Job {
+                kind: JobKind::Execute,
+                attempt: 1,
+                ..job.clone()
+            };
+            execute::run(state, &execution).await
+        }
         Ok(_) => Ok(()),
         // A person acted at the same moment and won; the action is theirs now.
         Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,

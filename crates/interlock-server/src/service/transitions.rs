@@ -98,6 +98,7 @@ pub fn change(
         update,
         jobs,
         finish_job,
+        continue_as: None,
         stop_timer: transition.from == Status::Armed,
         audit: vec![AuditDraft {
             team_id: Some(action.team_id),

@@ -260,6 +260,39 @@ pub async fn a_change_that_stops_the_timer_ends_the_pending_timer_job(store: Arc
     );
 }
 
+pub async fn a_deadline_can_hand_its_claimed_timer_on_to_the_execution(store: Arc<dyn Store>) {
+    let support = team(&*store, "support").await;
+    let a = insert(&*store, armed_proposal(armed(support.id))).await;
+    let timer = claim_all(&*store, "w").await.pop().expect("the timer");
+    assert_eq!((timer.kind, timer.subject), (JobKind::Timer, a.id));
+    let fired = state(&a).deadline(true).unwrap();
+    let c = ActionChange {
+        finish_job: Some(timer.id),
+        continue_as: Some(JobKind::Execute),
+        stop_timer: true,
+        ..change(&a, fired, t(3600))
+    };
+    assert_eq!(
+        store.apply_change(c).await.unwrap().status,
+        Status::Executing
+    );
+    assert!(
+        claim_all(&*store, "other").await.is_empty(),
+        "the execution stays with the worker that held the timer"
+    );
+    // That worker died: when its lease runs out, any worker gets the execution.
+    assert_eq!(store.rescue_expired_jobs(t(401 * 86_400)).await.unwrap(), 1);
+    let jobs = claim_all(&*store, "other").await;
+    assert_eq!(
+        jobs.iter()
+            .map(|j| (j.id, j.kind, j.subject))
+            .collect::<Vec<_>>(),
+        vec![(timer.id, JobKind::Execute, a.id)]
+    );
+    assert!(store.finish_job(timer.id, "other").await.unwrap());
+    assert!(claim_all(&*store, "w").await.is_empty());
+}
+
 fn half_reminder(a: &ActionRecord, timer_job: i64) -> ReminderSent {
     ReminderSent {
         action_id: a.id,
@@ -290,6 +323,7 @@ fn half_reminder(a: &ActionRecord, timer_job: i64) -> ReminderSent {
 
 pub async fn a_reminder_for_an_armed_action_is_recorded_and_moves_its_timer(store: Arc<dyn Store>) {
     let support = team(&*store, "support").await;
+    add_webhook_channel(&*store, support.id, 0).await;
     let a = insert(&*store, armed_proposal(armed(support.id))).await;
     let timer = claim_all(&*store, "w").await.pop().expect("the timer");
     assert!(

@@ -181,6 +181,7 @@ pub fn change(a: &ActionRecord, transition: Transition, at: DateTime<Utc>) -> Ac
         update: ActionUpdate::default(),
         jobs: Vec::new(),
         finish_job: None,
+        continue_as: None,
         stop_timer: false,
         audit: Vec::new(),
         deliveries: Vec::new(),
@@ -255,4 +256,32 @@ pub async fn assert_audit_verifies(store: &dyn Store) -> u64 {
         Ok(n) => n,
         Err(b) => panic!("the audit trail does not verify: {b:?}"),
     }
+}
+
+pub fn webhook_channel(team_id: Uuid, at: i64) -> ChannelRecord {
+    ChannelRecord {
+        id: Uuid::now_v7(),
+        team_id,
+        config: ChannelConfig::Webhook {
+            url: "https://hooks.example.com/interlock".to_owned(),
+            secret: "0123456789abcdef".to_owned(),
+        },
+        created_at: t(at),
+    }
+}
+
+/// Gives the team a webhook channel, so its deliveries have somewhere to go.
+pub async fn add_webhook_channel(store: &dyn Store, team_id: Uuid, at: i64) -> ChannelRecord {
+    let channel = webhook_channel(team_id, at);
+    let audit = draft(
+        Some(team_id),
+        &member("owner"),
+        &channel.id.to_string(),
+        "channel.created",
+    );
+    store
+        .create_channel(channel.clone(), audit)
+        .await
+        .expect("create channel");
+    channel
 }

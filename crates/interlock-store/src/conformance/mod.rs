@@ -90,6 +90,7 @@ macro_rules! conformance_tests {
             a_change_to_an_unknown_action_is_not_found,
             of_twenty_racing_changes_to_one_action_exactly_one_wins,
             a_change_that_stops_the_timer_ends_the_pending_timer_job,
+            a_deadline_can_hand_its_claimed_timer_on_to_the_execution,
             a_reminder_for_an_armed_action_is_recorded_and_moves_its_timer,
             a_reminder_for_an_action_that_left_armed_is_not_recorded_and_ends_the_timer,
             a_failed_attempt_is_recorded_and_its_job_is_ready_again_at_the_retry_time,
@@ -118,7 +119,7 @@ macro_rules! conformance_tests {
             paging_through_the_audit_trail_visits_every_entry_once_newest_first,
             // notification channels and the outbox
             channels_are_created_listed_per_team_and_deleted_with_audit,
-            every_delivery_written_schedules_its_notify_job_at_once,
+            a_delivery_with_somewhere_to_go_schedules_its_notify_job_at_once,
             a_callback_delivery_keeps_its_url,
             a_send_has_one_row_per_delivery_and_target_that_later_outcomes_replace,
             // cards

@@ -8,18 +8,6 @@ use uuid::Uuid;
 use super::fixtures::*;
 use crate::*;
 
-fn webhook_channel(team_id: Uuid, at: i64) -> ChannelRecord {
-    ChannelRecord {
-        id: Uuid::now_v7(),
-        team_id,
-        config: ChannelConfig::Webhook {
-            url: "https://hooks.example.com/interlock".to_owned(),
-            secret: "0123456789abcdef".to_owned(),
-        },
-        created_at: t(at),
-    }
-}
-
 pub async fn channels_are_created_listed_per_team_and_deleted_with_audit(store: Arc<dyn Store>) {
     let support = team(&*store, "support").await;
     let sales = team(&*store, "sales").await;
@@ -87,8 +75,24 @@ pub async fn channels_are_created_listed_per_team_and_deleted_with_audit(store: 
     assert_audit_verifies(&*store).await;
 }
 
-pub async fn every_delivery_written_schedules_its_notify_job_at_once(store: Arc<dyn Store>) {
+pub async fn a_delivery_with_somewhere_to_go_schedules_its_notify_job_at_once(
+    store: Arc<dyn Store>,
+) {
     let support = team(&*store, "support").await;
+    let quiet = insert(&*store, armed_proposal(armed(support.id))).await;
+    assert_eq!(
+        store.deliveries_for_action(quiet.id).await.unwrap().len(),
+        1
+    );
+    assert!(
+        claim_with_notify(&*store, "w")
+            .await
+            .iter()
+            .all(|j| j.kind != JobKind::Notify),
+        "no channel and no callback: the delivery is recorded, with nothing to send"
+    );
+
+    add_webhook_channel(&*store, support.id, 1).await;
     let a = insert(&*store, armed_proposal(armed(support.id))).await;
     let deliveries = store.deliveries_for_action(a.id).await.unwrap();
     assert_eq!(deliveries.len(), 1);
@@ -102,6 +106,30 @@ pub async fn every_delivery_written_schedules_its_notify_job_at_once(store: Arc<
         Some(&deliveries[0])
     );
     assert_eq!(store.delivery(Uuid::now_v7()).await.unwrap(), None);
+
+    // An agent's callback goes out whether or not its team has channels.
+    let sales = team(&*store, "sales").await;
+    let a = action(sales.id);
+    let callback = NewDelivery {
+        id: Uuid::now_v7(),
+        team_id: sales.id,
+        action_id: Some(a.id),
+        event: "action.approved".to_owned(),
+        reminder: None,
+        payload: json!({"event": "action.approved"}),
+        callback_url: Some("https://agent.example/hook".to_owned()),
+    };
+    let p = NewAction {
+        deliveries: vec![callback],
+        ..proposal(a)
+    };
+    insert(&*store, p).await;
+    let jobs = claim_with_notify(&*store, "w").await;
+    assert_eq!(
+        jobs.iter().filter(|j| j.kind == JobKind::Notify).count(),
+        1,
+        "{jobs:?}"
+    );
 }
 
 pub async fn a_callback_delivery_keeps_its_url(store: Arc<dyn Store>) {

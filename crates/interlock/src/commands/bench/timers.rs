@@ -45,6 +45,10 @@ pub struct TimersArgs {
     /// Time bombs due in the same second.
     #[arg(long, default_value_t = 10_000)]
     due: u64,
+    /// Milliseconds over which the due bombs' deadlines are spread evenly: 1000 is "due
+    /// in the same second"; 0 puts every deadline in the same millisecond.
+    #[arg(long, default_value_t = 1000)]
+    spread_ms: u64,
     /// Seconds from seeding's end to the due bombs' deadline (the server starts between).
     #[arg(long, default_value_t = 8)]
     lead: u64,
@@ -72,6 +76,7 @@ pub struct TimersReport {
     pub machine: Machine,
     pub pending: u64,
     pub due: u64,
+    pub spread_ms: u64,
     pub seed_per_second: f64,
     pub startup_ms: f64,
     pub rss_empty_mb: f64,
@@ -107,32 +112,48 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
         &store,
         &team,
         &rules,
-        args.pending,
-        in_an_hour,
+        (args.pending, in_an_hour, TimeDelta::zero()),
         "pending time bombs",
     )
     .await?;
     let seed_per_second = args.pending as f64 / seeding.elapsed().as_secs_f64();
     let deadline = Utc::now() + TimeDelta::seconds(args.lead as i64);
-    let due = seed(&store, &team, &rules, args.due, deadline, "due time bombs").await?;
+    let spread = TimeDelta::milliseconds(args.spread_ms as i64);
+    let due = seed(
+        &store,
+        &team,
+        &rules,
+        (args.due, deadline, spread),
+        "due time bombs",
+    )
+    .await?;
 
     let (server, startup) = ServerProcess::start(&exe, &db.url).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_pending = server.rss_bytes()?;
     eprintln!("waiting for {} bombs due at {deadline}…", args.due);
-    let executed = wait_executed(&store, &due, deadline).await?;
+    let executed = wait_executed(&store, &due, deadline + spread).await?;
     let lateness_us: Vec<i64> = executed
         .iter()
-        .map(|at| (*at - deadline).num_microseconds().unwrap_or(i64::MAX))
+        .zip(&due)
+        .map(|(at, (_, due_at))| (*at - *due_at).num_microseconds().unwrap_or(i64::MAX))
         .collect();
     let executed_early = lateness_us.iter().filter(|&&us| us < 0).count() as u64;
     let last = executed.iter().max().copied().unwrap_or(deadline);
+    // From the first deadline to the last execution.
     let drain_seconds = ((last - deadline).num_milliseconds().max(1)) as f64 / 1000.0;
 
     // A crash, one bomb due meanwhile, and a restart with everything else still pending.
     server.kill();
     let now = Utc::now();
-    let first = seed(&store, &team, &rules, 1, now, "the bomb due at restart").await?[0];
+    let (first, _) = seed(
+        &store,
+        &team,
+        &rules,
+        (1, now, TimeDelta::zero()),
+        "the bomb due at restart",
+    )
+    .await?[0];
     let restarted = Instant::now();
     let (server, _) = ServerProcess::start(&exe, &db.url).await?;
     wait_executed_one(&store, first).await?;
@@ -148,6 +169,7 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
         machine,
         pending: args.pending,
         due: args.due,
+        spread_ms: args.spread_ms,
         seed_per_second,
         startup_ms: startup.as_secs_f64() * 1000.0,
         rss_empty_mb: rss_empty as f64 / 1e6,
@@ -201,16 +223,16 @@ async fn prepare(db: &Database) -> anyhow::Result<(Arc<dyn Store>, Team, RuleSet
     Ok((store, team, rules))
 }
 
-/// Inserts `count` one-hour refund bombs that fall due at `deadline`, as the proposal
-/// path builds them, in group-committed batches; returns their ids.
+/// Inserts `count` one-hour refund bombs whose deadlines are spread evenly over
+/// `spread` from `first`, as the proposal path builds them, in group-committed batches;
+/// returns their ids and deadlines.
 async fn seed(
     store: &Arc<dyn Store>,
     team: &Team,
     rules: &RuleSet,
-    count: u64,
-    deadline: DateTime<Utc>,
+    (count, first, spread): (u64, DateTime<Utc>, TimeDelta),
     label: &str,
-) -> anyhow::Result<Vec<Uuid>> {
+) -> anyhow::Result<Vec<(Uuid, DateTime<Utc>)>> {
     let body: proposals::ProposeBody = serde_json::from_value(json!({
         "category": "REFUND",
         "title": "Refund 120.00 to Acme",
@@ -224,13 +246,14 @@ async fn seed(
         kind: ActorKind::Agent,
         id: "bench-seed".to_owned(),
     };
-    let armed_at = deadline - TimeDelta::hours(1);
+    let deadline_of = |i: usize| first + spread * i as i32 / count.max(1) as i32;
     let mut ids = Vec::with_capacity(count as usize);
     let mut progress = Progress::new(label, count);
     while (ids.len() as u64) < count {
         let n = SEED_BATCH.min((count - ids.len() as u64) as usize);
         let mut batch = Vec::with_capacity(n);
-        for _ in 0..n {
+        for i in ids.len()..ids.len() + n {
+            let armed_at = deadline_of(i) - TimeDelta::hours(1);
             let mut action =
                 proposals::build(team, rules, valid.clone(), &actor, armed_at, None)
                     .map_err(|e| anyhow::anyhow!("cannot build a bench proposal: {}", e.message))?;
@@ -240,7 +263,8 @@ async fn seed(
             batch.push(action);
         }
         for inserted in store.insert_actions(batch).await? {
-            ids.push(inserted.record().id);
+            let a = inserted.record();
+            ids.push((a.id, a.deadline.context("a seeded bomb has no deadline")?));
         }
         progress.set(ids.len() as u64);
     }
@@ -249,18 +273,18 @@ async fn seed(
 }
 
 /// Reads every due bomb's execution time once they have all run (polling rarely, so the
-/// bench does not compete with the server it measures).
+/// bench does not compete with the server it measures); `last` is the last deadline.
 async fn wait_executed(
     store: &Arc<dyn Store>,
-    ids: &[Uuid],
-    deadline: DateTime<Utc>,
+    ids: &[(Uuid, DateTime<Utc>)],
+    last: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
-    let until_due = (deadline - Utc::now()).to_std().unwrap_or_default();
+    let until_due = (last - Utc::now()).to_std().unwrap_or_default();
     tokio::time::sleep(until_due + Duration::from_secs(2)).await;
     let started = Instant::now();
     loop {
         let mut done = Vec::with_capacity(ids.len());
-        for id in ids {
+        for (id, _) in ids {
             let a = store.action(*id).await?.context("a seeded bomb vanished")?;
             match (a.status, a.executed_at) {
                 (Status::Executed, Some(at)) => done.push(at),
@@ -320,7 +344,7 @@ impl ServerProcess {
             .args(["serve", "--database", database, "--listen", &listen])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(format!("/tmp/serve-{port}.err"))?)
             .spawn()
             .context("cannot start interlock serve")?;
         let server = ServerProcess { child };
@@ -385,7 +409,10 @@ fn print_report(r: &TimersReport) {
         "  memory per pending timer      {:>9.1} B    target <= 64 B",
         r.bytes_per_pending_timer
     );
-    println!("  due in the same second        {:>12}", r.due);
+    println!(
+        "  due, deadlines spread over    {:>12}   {} ms",
+        r.due, r.spread_ms
+    );
     println!(
         "  lateness p50 / p99 / max      {:>9.0} / {:.0} / {:.0} ms   targets p99 < 500 ms, max < 2000 ms",
         r.lateness.p50_ms, r.lateness.p99_ms, r.lateness.max_ms

@@ -63,7 +63,7 @@ impl Default for Config {
             time_scale: 1,
             node: "local".to_owned(),
             log_format: "text".to_owned(),
-            job_concurrency: 64,
+            job_concurrency: 128,
             max_execution_attempts: 6,
             connector_timeout_seconds: 10,
             job_lease_seconds: 60,
@@ -159,8 +159,9 @@ node = "local"
 # Logs: "text" for people, "json" for log collectors.
 log_format = "text"
 
-# How many jobs (executions, timers, plan checks) run at once.
-job_concurrency = 64
+# How many jobs (executions, timers, plan checks) run at once. Most of a job's time is
+# spent waiting (on a commit, or on a webhook), so this is well above the CPU count.
+job_concurrency = 128
 
 # Execution attempts (with exponential back-off) before an action is marked failed.
 max_execution_attempts = 6

@@ -1,7 +1,7 @@
 //! Running an action through its connector, outside any transaction, then recording the
 //! outcome: executed, a retry later with back-off, or failed.
 
-use interlock_store::{ActionUpdate, Actor, AttemptFailed, AuditDraft, Job};
+use interlock_store::{ActionRecord, ActionUpdate, Actor, AttemptFailed, AuditDraft, Job};
 use serde_json::json;
 
 use super::{backoff, finish};
@@ -11,9 +11,15 @@ use crate::service::transitions::{Refused, apply, change, state_of};
 use crate::state::AppState;
 
 pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let Some(action) = state.store.action(job.subject).await? else {
-        return finish(state, job).await;
-    };
+    match state.store.action(job.subject).await? {
+        Some(action) => run_for(state, job, action).await,
+        None => finish(state, job).await,
+    }
+}
+
+/// Runs the execution `job` for `action` as just read (or just written, when a
+/// deadline hands its job on).
+pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyhow::Result<()> {
     if state_of(&action).start_execution().is_err() {
         return finish(state, job).await;
     }

@@ -118,13 +118,13 @@ async fn fire(
         c.continue_as = Some(JobKind::Execute);
     }
     match apply(state, c).await {
-        Ok(_) if executes_now => {
+        Ok(executing) if executes_now => {
             let execution = Job {
                 kind: JobKind::Execute,
                 attempt: 1,
                 ..job.clone()
             };
-            execute::run(state, &execution).await
+            execute::run_for(state, &execution, executing).await
         }
         Ok(_) => Ok(()),
         // A person acted at the same moment and won; the action is theirs now.

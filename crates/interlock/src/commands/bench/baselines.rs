@@ -17,6 +17,8 @@ use super::server::{Database, prepare};
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct CommitCeiling {
+    /// `SQLite` or `PostgreSQL`.
+    pub database: &'static str,
     pub seconds: f64,
     pub rows: u64,
     pub per_second: f64,
@@ -47,6 +49,7 @@ pub async fn one_commit_per_row(
     }
     let seconds = started.elapsed().as_secs_f64();
     Ok(CommitCeiling {
+        database: engine_of(database),
         seconds,
         rows,
         per_second: rows as f64 / seconds,
@@ -76,4 +79,13 @@ pub async fn noop_server(answer: Bytes) -> anyhow::Result<(String, tokio::task::
         let _ = axum::serve(listener, app).await;
     });
     Ok((url, task))
+}
+
+/// The database engine a `--database` value names.
+pub fn engine_of(database: &str) -> &'static str {
+    if database.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
 }

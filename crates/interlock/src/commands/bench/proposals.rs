@@ -142,7 +142,8 @@ pub async fn run(args: ProposalsArgs) -> anyhow::Result<()> {
     let (mut commit_ceiling, mut noop) = (None, Vec::new());
     if !args.no_baselines {
         eprintln!(
-            "baseline: SQLite, one proposal per commit, {} s",
+            "baseline: {}, one proposal per commit, {} s",
+            baselines::engine_of(&args.database),
             args.baseline_seconds
         );
         commit_ceiling = Some(

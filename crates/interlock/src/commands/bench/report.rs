@@ -141,7 +141,8 @@ impl fmt::Display for Report {
         if let Some(c) = &self.commit_ceiling {
             writeln!(
                 f,
-                "- SQLite, one proposal per commit (sequential insert_actions of one, {:.0} s): {} proposals/s",
+                "- {}, one proposal per commit (sequential insert_actions of one, {:.0} s): {} proposals/s",
+                c.database,
                 c.seconds,
                 thousands(c.per_second)
             )?;

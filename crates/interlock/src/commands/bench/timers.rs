@@ -1,5 +1,5 @@
 //! `interlock bench timers`: time bombs at scale, against a real `interlock serve` process
-//! on a real SQLite file.
+//! on a real SQLite file or PostgreSQL database.
 //!
 //! 1. Seeds `--pending` time bombs due in an hour and `--due` bombs all due in the same
 //!    second, a few seconds after the server will be up, straight through the store
@@ -52,10 +52,11 @@ pub struct TimersArgs {
     /// Seconds from seeding's end to the due bombs' deadline (the server starts between).
     #[arg(long, default_value_t = 8)]
     lead: u64,
-    /// `temp` (a fresh file, deleted afterwards) or sqlite://FILE.
+    /// `temp` (a fresh SQLite file, deleted afterwards), sqlite://FILE or postgres://…
+    /// (one node); give a fresh, empty database: the empty server is measured on it.
     #[arg(long, default_value = "temp")]
     database: String,
-    /// Seconds for the one-commit-per-row SQLite baseline.
+    /// Seconds for the one-commit-per-row baseline (on the same kind of database).
     #[arg(long, default_value_t = 3)]
     baseline_seconds: u64,
     /// Also write every figure as JSON to this file.
@@ -96,16 +97,14 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let machine = Machine::describe();
     let exe = std::env::current_exe().context("cannot find the interlock binary")?;
 
-    let empty = Database::open("temp")?;
-    let store = prepare(&empty).await?.0;
-    drop(store);
-    let (server, _) = ServerProcess::start(&exe, &empty.url).await?;
+    // The same server on the same database before anything is seeded.
+    let db = Database::open(&args.database)?;
+    let (store, team, rules) = prepare(&db).await?;
+    let (server, _) = ServerProcess::start(&exe, &db.url).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_empty = server.rss_bytes()?;
     server.kill();
 
-    let db = Database::open(&args.database)?;
-    let (store, team, rules) = prepare(&db).await?;
     let seeding = Instant::now();
     let in_an_hour = Utc::now() + TimeDelta::hours(1);
     seed(
@@ -160,10 +159,14 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let restart_to_first_fire = restarted.elapsed();
     server.kill();
 
-    eprintln!("baseline: SQLite, one commit per row…");
+    eprintln!(
+        "baseline: {}, one commit per row…",
+        baselines::engine_of(&args.database)
+    );
+    // A fresh SQLite file, or the PostgreSQL database measured: one machine's ceiling.
     let commit_ceiling =
-        // On a fresh SQLite file, as before: the ceiling of one machine's disk.
-        baselines::one_commit_per_row("temp", Duration::from_secs(args.baseline_seconds)).await?;
+        baselines::one_commit_per_row(&args.database, Duration::from_secs(args.baseline_seconds))
+            .await?;
     let pending_total = (args.pending + args.due) as f64;
     let report = TimersReport {
         machine,
@@ -427,7 +430,7 @@ fn print_report(r: &TimersReport) {
         r.restart_to_first_fire_ms
     );
     println!(
-        "  baseline: SQLite one commit per row {:.0}/s",
-        r.commit_ceiling.per_second
+        "  baseline: {} one commit per row {:.0}/s",
+        r.commit_ceiling.database, r.commit_ceiling.per_second
     );
 }

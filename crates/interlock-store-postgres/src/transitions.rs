@@ -181,9 +181,9 @@ async fn read_actions(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, ActionR
         .collect()
 }
 
-/// Ends the old timers, finishes (or hands on) the jobs, schedules the new jobs and queues the
-/// notifications of the changes that took, in that order (a timer a change schedules
-/// must survive the ending of the old one). A round holds one change per action, so
+/// Ends the old timers, finishes (or hands on) the jobs, schedules the new jobs and
+/// queues the notifications of the changes that took, in that order (a timer a change
+/// schedules must survive the ending of the old one). A round holds one change per action, so
 /// doing each step for the whole round keeps every action's order.
 async fn write_consequences(tx: &mut Tx, winners: &[&ActionChange]) -> Result<()> {
     let stop: Vec<String> = winners

@@ -79,6 +79,21 @@ fn noted(
             format!("`{field}` is longer than {MAX_REASON} characters"),
         ));
     }
+    // Line breaks and tabs are fine in a reason; other control characters (NUL among
+    // them, which PostgreSQL cannot store) are refused like in payload text.
+    let control = text.as_deref().and_then(|t| {
+        t.chars()
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    });
+    if let Some(c) = control {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!(
+                "`{field}` contains a control character (U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
     audit[field] = json!(text);
     Ok(text.clone())
 }

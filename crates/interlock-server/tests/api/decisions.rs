@@ -84,6 +84,48 @@ async fn a_rejection_reason_reaches_the_agent() {
 }
 
 #[tokio::test]
+async fn a_reason_with_a_control_character_is_refused_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let a = s.propose_refund("900.00").await;
+    let id = id_of(&a);
+    for bad in ["budget\u{0}exceeded", "bell\u{7}"] {
+        let (status, err) = s
+            .post(
+                &format!("/v1/actions/{id}/reject"),
+                &s.admin,
+                json!({"expected_version": 1, "reason": bad}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["code"], "invalid_field");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{err}"
+        );
+    }
+    let (_, seen) = s.get(&format!("/v1/actions/{id}"), &s.agent).await;
+    assert_eq!(
+        (seen["status"].as_str(), seen["version"].as_i64()),
+        (Some("awaiting_approval"), Some(1))
+    );
+    // Line breaks and tabs are fine.
+    let (status, _) = s
+        .post(
+            &format!("/v1/actions/{id}/reject"),
+            &s.admin,
+            json!({"expected_version": 1, "reason": "over budget:\n\tsee the policy"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, seen) = s.get(&format!("/v1/actions/{id}"), &s.agent).await;
+    assert_eq!(seen["reason"], "over budget:\n\tsee the policy");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn approving_an_advisory_action_is_refused_with_409() {
     let s = TestServer::start().await;
     let mut body = refund("10.00");

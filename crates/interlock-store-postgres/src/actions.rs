@@ -101,6 +101,7 @@ async fn insert_in(
         }
     }
     insert_jobs(tx, &jobs).await?;
+    let deliveries: Vec<(i64, &NewDelivery)> = deliveries.iter().map(|(at, d)| (*at, d)).collect();
     insert_deliveries(tx, &deliveries).await?;
     let created_actions = outcome.iter().filter_map(|o| match o {
         Inserted::Created(a) => Some(a),

@@ -42,7 +42,7 @@ pub(crate) async fn reminder(db: &Db, r: ReminderSent) -> Result<bool> {
     }
     move_job(&mut tx, r.timer_job, Some(ms(r.next_run_at))).await?;
     append_in(db, &mut tx, at, std::slice::from_ref(&r.audit)).await?;
-    insert_deliveries(&mut tx, &[(ms(at), r.delivery)]).await?;
+    insert_deliveries(&mut tx, &[(ms(at), &r.delivery)]).await?;
     tx.commit().await.db()?;
     Ok(true)
 }

@@ -52,7 +52,7 @@ pub(crate) async fn list(db: &Db, team_id: Uuid) -> Result<Vec<(Category, Connec
 /// `notify` jobs (see `notify_jobs_for`), in two statements: the columns go as arrays.
 pub(crate) async fn insert_deliveries(
     tx: &mut Tx,
-    deliveries: &[(i64, NewDelivery)],
+    deliveries: &[(i64, &NewDelivery)],
 ) -> Result<()> {
     if deliveries.is_empty() {
         return Ok(());

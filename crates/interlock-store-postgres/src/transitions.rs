@@ -234,11 +234,11 @@ async fn write_consequences(tx: &mut Tx, winners: &[&ActionChange]) -> Result<()
         .flat_map(|c| c.jobs.iter().cloned())
         .collect();
     insert_jobs(tx, &jobs).await?;
-    let deliveries: Vec<(i64, NewDelivery)> = winners
+    let deliveries: Vec<(i64, &NewDelivery)> = winners
         .iter()
         .flat_map(|c| {
             let at = ms(rows::to_millis(c.at));
-            c.deliveries.iter().map(move |d| (at, d.clone()))
+            c.deliveries.iter().map(move |d| (at, d))
         })
         .collect();
     insert_deliveries(tx, &deliveries).await

@@ -75,6 +75,7 @@ async fn insert_in(
             .push_values(chunk, |s, a| rows::push_action(s, a));
     }
     push_jobs(writes, &jobs);
+    let deliveries: Vec<(i64, &NewDelivery)> = deliveries.iter().map(|(at, d)| (*at, d)).collect();
     push_deliveries(writes, &deliveries);
     push_card_mentions(writes, &card_mentions(&created));
     Ok(results)

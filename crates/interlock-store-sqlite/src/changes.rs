@@ -44,7 +44,7 @@ pub(crate) async fn reminder(db: &Db, r: ReminderSent) -> Result<bool> {
     let mut audit = AuditAppender::new(db);
     audit.push(&mut tx, at, &r.audit).await?;
     audit.write(&mut tx).await?;
-    insert_deliveries(&mut tx, &[(ms(at), r.delivery)]).await?;
+    insert_deliveries(&mut tx, &[(ms(at), &r.delivery)]).await?;
     tx.commit().await.db()?;
     Ok(true)
 }

@@ -73,7 +73,7 @@ pub(crate) async fn list(db: &Db, team_id: Uuid) -> Result<Vec<(Category, Connec
 /// Writes notifications to the outbox, each with its creation time (unix ms).
 pub(crate) async fn insert_deliveries(
     tx: &mut Tx,
-    deliveries: &[(i64, NewDelivery)],
+    deliveries: &[(i64, &NewDelivery)],
 ) -> Result<()> {
     let mut w = Writes::default();
     push_deliveries(&mut w, deliveries);
@@ -105,7 +105,7 @@ static NOTIFY_JOBS: LazyLock<String> =
     LazyLock::new(|| notify_jobs_for("IN (SELECT value FROM json_each(?))"));
 
 /// Writes notifications to the outbox with their `notify` jobs (see `notify_jobs_for`).
-pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, NewDelivery)]) {
+pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, &NewDelivery)]) {
     let rows: Vec<DeliveryRow> = deliveries
         .iter()
         .map(|(at, d)| DeliveryRow {

@@ -247,11 +247,11 @@ fn push_consequences(w: &mut Writes, winners: &[&ActionChange]) {
         .flat_map(|c| c.jobs.iter().cloned())
         .collect();
     push_jobs(w, &jobs);
-    let deliveries: Vec<(i64, NewDelivery)> = winners
+    let deliveries: Vec<(i64, &NewDelivery)> = winners
         .iter()
         .flat_map(|c| {
             let at = ms(rows::to_millis(c.at));
-            c.deliveries.iter().map(move |d| (at, d.clone()))
+            c.deliveries.iter().map(move |d| (at, d))
         })
         .collect();
     push_deliveries(w, &deliveries);

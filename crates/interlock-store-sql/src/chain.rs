@@ -22,16 +22,16 @@ pub const HEAD_INSERT: &str = "INSERT INTO audit_heads (chain, seq, hash) ";
 pub const HEAD_COLUMNS: usize = 3;
 pub const HEAD_UPSERT_END: &str =
     " ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
-/// The entries as a JSON array of [`EntryRow`]s, for SQLite's `json_each`.
+/// The entries as a JSON array of [`EntryRow`]s, for SQLite's `jsonb_each`.
 pub const ENTRY_INSERT_JSON: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, \
     actor_id, subject, event, data, prev_hash, hash) \
     SELECT value ->> 'chain', value ->> 'seq', value ->> 'at', value ->> 'team_id', \
     value ->> 'actor_kind', value ->> 'actor_id', value ->> 'subject', value ->> 'event', \
-    value ->> 'data', value ->> 'prev_hash', value ->> 'hash' FROM json_each(?)";
-/// The heads as a JSON array of `[chain, seq, hash]`, for SQLite's `json_each` (`WHERE
+    value ->> 'data', value ->> 'prev_hash', value ->> 'hash' FROM jsonb_each(?)";
+/// The heads as a JSON array of `[chain, seq, hash]`, for SQLite's `jsonb_each` (`WHERE
 /// true` tells SQLite's parser the `ON` starts the upsert, not a join).
 pub const HEAD_UPSERT_JSON: &str = "INSERT INTO audit_heads (chain, seq, hash) \
-    SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true \
+    SELECT value ->> 0, value ->> 1, value ->> 2 FROM jsonb_each(?) WHERE true \
     ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
 /// Every chain with its recorded head (bind [`GENESIS`] as `$1`). A chain that has

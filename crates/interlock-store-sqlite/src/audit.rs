@@ -31,7 +31,7 @@ impl AuditAppender {
     pub fn push_head_query(&self, q: &mut QueryBuilder<Sqlite>, drafts: &[&AuditDraft]) {
         let chains = self.chains.chains_of(drafts.iter().copied());
         q.push(
-            "SELECT chain, seq, hash FROM audit_heads WHERE chain IN (SELECT value FROM json_each(",
+            "SELECT chain, seq, hash FROM audit_heads WHERE chain IN (SELECT value FROM jsonb_each(",
         )
         .push_bind(json_rows(&chains).unwrap_or_else(|| "[]".to_owned()))
         .push("))");

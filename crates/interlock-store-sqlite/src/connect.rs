@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use interlock_store::{Result, StoreError};
 use sqlx::ConnectOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 
 use crate::conn::{Readers, Shared};
 use crate::db::DbResult;
@@ -13,11 +13,18 @@ use crate::db::DbResult;
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: usize = 4;
+/// How often the checkpointer copies committed pages from the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL pages after which the writer checkpoints itself (SQLite's default is 1,000). The
+/// checkpointer normally has copied them already, so this only finishes the job, which
+/// lets the next transaction start the WAL over; it also bounds the WAL (~40 MB) should
+/// the checkpointer fall behind.
+const WRITER_CHECKPOINT_PAGES: &str = "10000";
 
 /// The writer connection and the read connections for the database at `url`. They
 /// live as long as the store: closing the last one would checkpoint and delete the WAL,
 /// which readers then recreate.
-pub(crate) async fn connections(url: &str) -> Result<(Shared, Readers)> {
+pub(crate) async fn connections(url: &str) -> Result<(Shared, Readers, Checkpointer)> {
     let base = options(url)?
         // An acknowledged action must survive a crash or power loss: fsync every commit.
         .synchronous(SqliteSynchronous::Full)
@@ -26,6 +33,7 @@ pub(crate) async fn connections(url: &str) -> Result<(Shared, Readers)> {
 
     let writer = base
         .clone()
+        .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .connect()
@@ -35,12 +43,52 @@ pub(crate) async fn connections(url: &str) -> Result<(Shared, Readers)> {
     // Readers connect after the writer has created the file and switched it to WAL
     // (a persistent property of the file). `query_only` turns a write sent to the wrong
     // connection into an immediate error instead of a lock fight with the writer.
-    let read_options = base.pragma("query_only", "ON");
+    let read_options = base.clone().pragma("query_only", "ON");
     let mut readers = Vec::with_capacity(READERS);
     for _ in 0..READERS {
         readers.push(read_options.connect().await.db()?);
     }
-    Ok((Shared::new(writer), Readers::new(readers)))
+    let checkpointer = Checkpointer::start(base.connect().await.db()?);
+    Ok((Shared::new(writer), Readers::new(readers), checkpointer))
+}
+
+/// Copies committed pages from the WAL into the database file on a connection of its
+/// own. Left to the writer, that copying (and the database file's fsync) happened inside
+/// whichever commit crossed SQLite's threshold, holding up every change queued behind it;
+/// here it runs beside the writer, which SQLite allows (a `PASSIVE` checkpoint takes no
+/// lock the writer needs). Stops when dropped.
+#[derive(Debug)]
+pub(crate) struct Checkpointer {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(mut conn: SqliteConnection) -> Checkpointer {
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&mut conn)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; the writer's own will catch up");
+                }
+            }
+        });
+        Checkpointer { task }
+    }
+
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 fn options(url: &str) -> Result<SqliteConnectOptions> {

@@ -98,11 +98,11 @@ const INSERT_DELIVERIES: &str = "INSERT INTO deliveries
      SELECT value ->> 'uid', value ->> 'team_id', value ->> 'action_id', value ->> 'event',
             value ->> 'reminder', value ->> 'payload', value ->> 'callback_url',
             value ->> 'created_at'
-       FROM json_each(?)";
+       FROM jsonb_each(?)";
 
 /// The `notify` jobs of the deliveries whose uids are bound (see `notify_jobs_for`).
 static NOTIFY_JOBS: LazyLock<String> =
-    LazyLock::new(|| notify_jobs_for("IN (SELECT value FROM json_each(?))"));
+    LazyLock::new(|| notify_jobs_for("IN (SELECT value FROM jsonb_each(?))"));
 
 /// Writes notifications to the outbox with their `notify` jobs (see `notify_jobs_for`).
 pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, &NewDelivery)]) {

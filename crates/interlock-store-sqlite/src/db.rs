@@ -20,6 +20,8 @@ pub(crate) struct Db {
     pub writer: Shared,
     /// Several connections; in WAL mode readers never wait for the writer.
     pub readers: Readers,
+    /// Copies the WAL into the database beside the writer, while the store lives.
+    pub checkpointer: Arc<crate::connect::Checkpointer>,
     /// Transitions waiting for their group commit.
     pub changes: Arc<crate::transitions::ChangeQueue>,
     /// The node name in this store's audit chain names.
@@ -89,16 +91,12 @@ impl Writes {
     }
 
     /// Adds a constant statement whose one parameter, its only `?`, is `rows`: a JSON
-    /// array it reads with `json_each(?)` (see [`json_rows`]). Skipped without rows.
+    /// array it reads with `jsonb_each(?)` (see [`json_rows`]). Skipped without rows.
     pub fn rows(&mut self, sql: &'static str, rows: Option<String>) {
         let Some(rows) = rows else { return };
         let (before, after) = sql.split_once('?').unwrap_or((sql, ""));
         debug_assert!(!after.contains('?'), "one parameter: {sql}");
         self.start(before).push_bind(rows).push(after);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.statements == 0
     }
 
     fn start(&mut self, sql: &str) -> &mut QueryBuilder<Sqlite> {
@@ -141,7 +139,7 @@ impl Writes {
 
 pub(crate) use interlock_store_sql::errors::{DbResult, backend, duplicate_or_backend};
 
-/// `items` as a JSON array for [`Writes::rows`] or a `json_each(?)` parameter: each item
+/// `items` as a JSON array for [`Writes::rows`] or a `jsonb_each(?)` parameter: each item
 /// serializes to an object whose fields the statement reads with `value ->> 'name'`.
 /// `None` when there are none.
 pub(crate) fn json_rows<T: serde::Serialize>(items: &[T]) -> Option<String> {

@@ -22,7 +22,7 @@ struct JobRow<'a> {
 }
 
 const INSERT_JOBS: &str = "INSERT INTO jobs (kind, subject, run_at)
-     SELECT value ->> 'kind', value ->> 'subject', value ->> 'run_at' FROM json_each(?)";
+     SELECT value ->> 'kind', value ->> 'subject', value ->> 'run_at' FROM jsonb_each(?)";
 
 pub(crate) fn push_jobs(w: &mut Writes, jobs: &[NewJob]) {
     let rows: Vec<JobRow> = jobs

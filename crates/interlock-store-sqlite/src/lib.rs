@@ -47,11 +47,12 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url`: `sqlite://path`, `sqlite:path`
     /// or a plain file path. Does not migrate: call [`Store::migrate`](interlock_store::Store::migrate).
     pub async fn open(url: &str) -> Result<SqliteStore> {
-        let (writer, readers) = connect::connections(url).await?;
+        let (writer, readers, checkpointer) = connect::connections(url).await?;
         Ok(SqliteStore {
             db: db::Db {
                 writer,
                 readers,
+                checkpointer: std::sync::Arc::new(checkpointer),
                 changes: std::sync::Arc::new(transitions::queue()),
                 node: LOCAL_NODE.into(),
             },
@@ -72,6 +73,7 @@ impl SqliteStore {
     /// Closes every connection, waiting for each to be free (a clean shutdown
     /// checkpoints the WAL).
     pub async fn close(&self) {
+        self.db.checkpointer.stop();
         self.db.writer.close().await;
         self.db.readers.close().await;
     }

@@ -1,7 +1,7 @@
 //! Transitions of actions, with group commit (see `interlock_store_sql::group`).
 //!
 //! A batch is one transaction, applied in rounds as on PostgreSQL: each round is one
-//! `UPDATE … FROM json_each(?)` holding at most one change per action, every change a
+//! `UPDATE … FROM jsonb_each(?)` holding at most one change per action, every change a
 //! conditional update (`… AND status = ? AND version = ?`), so of two racing changes
 //! exactly one wins; a later change to the same action waits for the next round and
 //! sees the earlier one's result, as if they ran one after another. What the winners
@@ -12,12 +12,15 @@
 //! one fsync, whatever its size.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use interlock_store::{
     ActionChange, ActionRecord, AuditDraft, NewDelivery, NewJob, Result, StoreError,
 };
 use interlock_store_sql::group::{BatchWriter, GroupCommit};
 use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Column, QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
@@ -50,35 +53,29 @@ impl BatchWriter<ActionChange, ActionRecord> for Db {
 async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<ActionRecord>>> {
     let mut audit = AuditAppender::new(db);
     let drafts: Vec<&AuditDraft> = changes.iter().flat_map(|c| &c.audit).collect();
-    let (mut tx, heads) = Tx::begin_with(&db.writer, |q| audit.push_head_query(q, &drafts)).await?;
+    let mut todo: Vec<usize> = (0..changes.len()).collect();
+    let mut round = next_round(changes, &mut todo);
+    // The first round travels with the transaction's start and the read of the audit
+    // heads: one round trip to the writer's thread for all three.
+    let (mut tx, rows) = Tx::begin_with(&db.writer, |q| {
+        audit.push_head_query(q, &drafts);
+        q.push(";\n");
+        push_round(q, changes, &round);
+    })
+    .await?;
+    let (heads, round_rows): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|row| column_name(row) == Some("chain"));
     audit.preload(&heads, &drafts)?;
+    let mut outcome = Outcome::read(&round_rows)?;
 
     let mut results: Vec<Option<Result<ActionRecord>>> = changes.iter().map(|_| None).collect();
-    let mut todo: Vec<usize> = (0..changes.len()).collect();
     let mut writes = Writes::default();
-    while !todo.is_empty() {
-        // This round: the first waiting change of each action; the rest wait. What an
-        // earlier round wrote must be in place before the next one updates.
-        if !writes.is_empty() {
-            std::mem::take(&mut writes).run(&mut tx).await?;
-        }
-        let mut seen = HashSet::new();
-        let (round, later): (Vec<usize>, Vec<usize>) = todo
-            .into_iter()
-            .partition(|&i| seen.insert(changes[i].action_id));
-        todo = later;
-        let mut won = update_round(&mut tx, changes, &round).await?;
-        let lost: Vec<String> = round
-            .iter()
-            .map(|&i| changes[i].action_id)
-            .filter(|id| !won.contains_key(id))
-            .map(|id| id.to_string())
-            .collect();
-        let current = read_actions(&mut tx, &lost).await?;
-        let mut winners = Vec::with_capacity(won.len());
+    loop {
+        let mut winners = Vec::with_capacity(outcome.won.len());
         for &i in &round {
             let c = &changes[i];
-            results[i] = Some(match won.remove(&c.action_id) {
+            results[i] = Some(match outcome.won.remove(&c.action_id) {
                 Some(updated) => {
                     audit
                         .push_all(&mut tx, rows::to_millis(c.at), &c.audit)
@@ -87,13 +84,24 @@ async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<Act
                     Ok(updated)
                 }
                 // Lost the race: report the action as it is now; nothing is written for it.
-                None => match current.get(&c.action_id) {
-                    Some(a) => Err(StoreError::Conflict(Box::new(a.clone()))),
+                None => match outcome.lost.remove(&c.action_id) {
+                    Some(a) => Err(StoreError::Conflict(Box::new(a))),
                     None => Err(StoreError::NotFound("action")),
                 },
             });
         }
         push_consequences(&mut writes, &winners);
+        if todo.is_empty() {
+            break;
+        }
+        // A later change to an action already changed in this batch: what the earlier
+        // round wrote must be in place before it updates.
+        round = next_round(changes, &mut todo);
+        std::mem::take(&mut writes).run(&mut tx).await?;
+        let mut q = QueryBuilder::default();
+        push_round(&mut q, changes, &round);
+        let rows = q.build().persistent(true).fetch_all(&mut *tx).await.db()?;
+        outcome = Outcome::read(&rows)?;
     }
     audit.push_writes(&mut writes);
     writes.commit(tx).await?;
@@ -103,29 +111,50 @@ async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<Act
         .collect())
 }
 
-/// A change's conditional update as [`UPDATE_ROUND`] reads it; `None` leaves a column.
-#[derive(Serialize)]
-struct UpdateRow<'a> {
-    id: String,
-    from_status: &'static str,
-    from_version: i64,
-    to_status: &'static str,
-    to_version: i64,
-    at: i64,
-    payload: Option<String>,
-    original_payload: Option<String>,
-    decided_by_kind: Option<&'static str>,
-    decided_by_id: Option<&'a str>,
-    reason: Option<&'a str>,
-    comment: Option<&'a str>,
-    last_error: Option<&'a str>,
-    attempts: Option<u32>,
-    executed_at: Option<i64>,
+/// Takes the next round off `todo`: the first waiting change of each action; the rest
+/// wait for a later round.
+fn next_round(changes: &[ActionChange], todo: &mut Vec<usize>) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    let (round, later) = std::mem::take(todo)
+        .into_iter()
+        .partition(|&i| seen.insert(changes[i].action_id));
+    *todo = later;
+    round
 }
 
-/// SQLite lets `RETURNING` name only the updated table: results are matched to changes
-/// by action id, which a round holds at most once.
-const UPDATE_ROUND: &str = "UPDATE actions SET status = c.to_status, version = c.to_version,
+fn column_name(row: &SqliteRow) -> Option<&str> {
+    row.columns().first().map(|c| c.name())
+}
+
+/// A change's conditional update as [`ROUND`] reads it, a JSON array in this order
+/// (positions, not keys: SQLite finds them faster); `None` leaves a column.
+#[derive(Serialize)]
+struct UpdateRow<'a>(
+    String,               // 0 id
+    &'static str,         // 1 from status
+    i64,                  // 2 from version
+    &'static str,         // 3 to status
+    i64,                  // 4 to version
+    i64,                  // 5 at
+    Option<String>,       // 6 payload
+    Option<String>,       // 7 original payload
+    Option<&'static str>, // 8 decided by kind
+    Option<&'a str>,      // 9 decided by id
+    Option<&'a str>,      // 10 reason
+    Option<&'a str>,      // 11 comment
+    Option<&'a str>,      // 12 last error
+    Option<u32>,          // 13 attempts
+    Option<i64>,          // 14 executed at
+);
+
+/// A round: the conditional updates (the first parameter, [`UpdateRow`]s), which
+/// return the ids of the actions they changed, then every action the round names as it
+/// is now (the second, ids) as one JSON row. SQLite lets `RETURNING` name only the
+/// updated table, and hands rows over one by one: the actions come as one value instead,
+/// for the winners and the losers of the round alike.
+static ROUND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE actions SET status = c.to_status, version = c.to_version,
         updated_at = c.at,
         payload = COALESCE(c.payload, actions.payload),
         original_payload = COALESCE(c.original_payload, actions.original_payload),
@@ -136,87 +165,100 @@ const UPDATE_ROUND: &str = "UPDATE actions SET status = c.to_status, version = c
         last_error = COALESCE(c.last_error, actions.last_error),
         attempts = COALESCE(c.attempts, actions.attempts),
         executed_at = COALESCE(c.executed_at, actions.executed_at)
-   FROM (SELECT value ->> 'id' AS id, value ->> 'from_status' AS from_status,
-                value ->> 'from_version' AS from_version, value ->> 'to_status' AS to_status,
-                value ->> 'to_version' AS to_version, value ->> 'at' AS at,
-                value ->> 'payload' AS payload, value ->> 'original_payload' AS original_payload,
-                value ->> 'decided_by_kind' AS decided_by_kind,
-                value ->> 'decided_by_id' AS decided_by_id, value ->> 'reason' AS reason,
-                value ->> 'comment' AS comment, value ->> 'last_error' AS last_error,
-                value ->> 'attempts' AS attempts, value ->> 'executed_at' AS executed_at
-           FROM json_each(?)) AS c
+   FROM (SELECT value ->> 0 AS id, value ->> 1 AS from_status, value ->> 2 AS from_version,
+                value ->> 3 AS to_status, value ->> 4 AS to_version, value ->> 5 AS at,
+                value ->> 6 AS payload, value ->> 7 AS original_payload,
+                value ->> 8 AS decided_by_kind, value ->> 9 AS decided_by_id,
+                value ->> 10 AS reason, value ->> 11 AS comment, value ->> 12 AS last_error,
+                value ->> 13 AS attempts, value ->> 14 AS executed_at
+           FROM jsonb_each(?)) AS c
   WHERE actions.id = c.id AND actions.status = c.from_status
     AND actions.version = c.from_version
- RETURNING *";
+ RETURNING id;
+SELECT json_group_array({}) AS actions_json
+  FROM actions WHERE id IN (SELECT value FROM jsonb_each(?))",
+        *rows::ACTION_AS_JSON_ARRAY
+    )
+});
 
-/// One conditional update for the changes `round` names (at most one per action);
-/// returns the actions updated, by id.
-async fn update_round(
-    tx: &mut Tx,
-    changes: &[ActionChange],
-    round: &[usize],
-) -> Result<HashMap<Uuid, ActionRecord>> {
-    let rows: Vec<UpdateRow> = round
+/// Adds the round of the changes `round` names (at most one per action) to `q`.
+fn push_round(q: &mut QueryBuilder<Sqlite>, changes: &[ActionChange], round: &[usize]) {
+    let updates: Vec<UpdateRow> = round
         .iter()
         .map(|&i| {
             let c = &changes[i];
             let (t, u) = (&c.transition, &c.update);
-            UpdateRow {
-                id: c.action_id.to_string(),
-                from_status: t.from.as_str(),
-                from_version: int(t.from_version),
-                to_status: t.to.as_str(),
-                to_version: int(t.to_version),
-                at: ms(c.at),
-                payload: u.payload.as_ref().map(|p| p.to_string()),
-                original_payload: u.original_payload.as_ref().map(|p| p.to_string()),
-                decided_by_kind: u.decided_by.as_ref().map(|d| d.kind.as_str()),
-                decided_by_id: u.decided_by.as_ref().map(|d| d.id.as_str()),
-                reason: u.reason.as_deref(),
-                comment: u.comment.as_deref(),
-                last_error: u.last_error.as_deref(),
-                attempts: u.attempts,
-                executed_at: u.executed_at.map(ms),
-            }
+            UpdateRow(
+                c.action_id.to_string(),
+                t.from.as_str(),
+                int(t.from_version),
+                t.to.as_str(),
+                int(t.to_version),
+                ms(c.at),
+                u.payload.as_ref().map(|p| p.to_string()),
+                u.original_payload.as_ref().map(|p| p.to_string()),
+                u.decided_by.as_ref().map(|d| d.kind.as_str()),
+                u.decided_by.as_ref().map(|d| d.id.as_str()),
+                u.reason.as_deref(),
+                u.comment.as_deref(),
+                u.last_error.as_deref(),
+                u.attempts,
+                u.executed_at.map(ms),
+            )
         })
         .collect();
-    let Some(rows) = json_rows(&rows) else {
-        return Ok(HashMap::new());
-    };
-    let updated = sqlx::query(UPDATE_ROUND)
-        .bind(rows)
-        .fetch_all(&mut **tx)
-        .await
-        .db()?;
-    updated
-        .iter()
-        .map(|row| rows::action(row).map(|a| (a.id, a)))
-        .collect()
+    let ids: Vec<&str> = updates.iter().map(|u| u.0.as_str()).collect();
+    let mut parts = ROUND.splitn(3, '?');
+    let (before, between, after) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    // A round names at least one change; "[]" keeps the text valid all the same.
+    let or_empty = |rows: Option<String>| rows.unwrap_or_else(|| "[]".to_owned());
+    q.push(before)
+        .push_bind(or_empty(json_rows(&updates)))
+        .push(between)
+        .push_bind(or_empty(json_rows(&ids)))
+        .push(after);
 }
 
-/// The actions with these ids as they are now (those whose change lost).
-async fn read_actions(tx: &mut Tx, ids: &[String]) -> Result<HashMap<Uuid, ActionRecord>> {
-    let Some(ids) = json_rows(ids) else {
-        return Ok(HashMap::new());
-    };
-    let found = sqlx::query("SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))")
-        .bind(ids)
-        .fetch_all(&mut **tx)
-        .await
-        .db()?;
-    found
-        .iter()
-        .map(|row| rows::action(row).map(|a| (a.id, a)))
-        .collect()
+/// A round's result: the actions it updated, and those whose change lost, by id.
+struct Outcome {
+    won: HashMap<Uuid, ActionRecord>,
+    lost: HashMap<Uuid, ActionRecord>,
+}
+
+impl Outcome {
+    /// From the rows of [`ROUND`]: the updated ids, then the actions as JSON.
+    fn read(rows: &[SqliteRow]) -> Result<Outcome> {
+        let mut updated = HashSet::new();
+        let mut actions = Vec::new();
+        for row in rows {
+            if column_name(row) == Some("actions_json") {
+                actions = rows::actions_from_json(&row.try_get::<String, _>(0).db()?)?;
+            } else {
+                updated.insert(row.try_get::<String, _>(0).db()?);
+            }
+        }
+        let (won, lost) = actions
+            .into_iter()
+            .partition(|a| updated.contains(&a.id.to_string()));
+        let by_id = |v: Vec<ActionRecord>| v.into_iter().map(|a| (a.id, a)).collect();
+        Ok(Outcome {
+            won: by_id(won),
+            lost: by_id(lost),
+        })
+    }
 }
 
 const STOP_TIMER: &str = "UPDATE jobs SET state = 'done'
-  WHERE kind = 'timer' AND state <> 'done' AND subject IN (SELECT value FROM json_each(?))";
+  WHERE kind = 'timer' AND state <> 'done' AND subject IN (SELECT value FROM jsonb_each(?))";
 const FINISH_JOB: &str =
-    "UPDATE jobs SET state = 'done' WHERE id IN (SELECT value FROM json_each(?))";
+    "UPDATE jobs SET state = 'done' WHERE id IN (SELECT value FROM jsonb_each(?))";
 /// Rows `[job id, kind]`: the claimed job becomes a job of that kind, still claimed.
 const CONTINUE_JOB: &str = "UPDATE jobs SET state = 'running', attempt = 1, kind = c.kind
-   FROM (SELECT value ->> 0 AS id, value ->> 1 AS kind FROM json_each(?)) AS c
+   FROM (SELECT value ->> 0 AS id, value ->> 1 AS kind FROM jsonb_each(?)) AS c
   WHERE jobs.id = c.id";
 
 /// Ends the old timers, finishes (or hands on) the jobs, schedules the new jobs and

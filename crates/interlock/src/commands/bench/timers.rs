@@ -347,7 +347,7 @@ impl ServerProcess {
             .args(["serve", "--database", database, "--listen", &listen])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(format!("/tmp/serve-{port}.err"))?)
+            .stderr(Stdio::null())
             .spawn()
             .context("cannot start interlock serve")?;
         let server = ServerProcess { child };

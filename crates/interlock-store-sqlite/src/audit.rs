@@ -80,7 +80,8 @@ impl AuditAppender {
 
     /// Adds the statements that write the entries and the new chain heads to `w`.
     pub fn push_writes(self, w: &mut Writes) {
-        w.rows(chain::ENTRY_INSERT_JSON, json_rows(self.chains.entries()));
+        let entries: Vec<_> = self.chains.entries().iter().map(|e| e.as_array()).collect();
+        w.rows(chain::ENTRY_INSERT_JSON, json_rows(&entries));
         w.rows(chain::HEAD_UPSERT_JSON, json_rows(&self.chains.new_heads()));
     }
 }

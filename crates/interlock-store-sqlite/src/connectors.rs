@@ -80,24 +80,23 @@ pub(crate) async fn insert_deliveries(
     w.run(tx).await
 }
 
-/// A delivery as [`INSERT_DELIVERIES`] reads it.
+/// A delivery as [`INSERT_DELIVERIES`] reads it: its columns by position.
 #[derive(serde::Serialize)]
-struct DeliveryRow<'a> {
-    uid: String,
-    team_id: String,
-    action_id: Option<String>,
-    event: &'a str,
-    reminder: Option<&'static str>,
-    payload: String,
-    callback_url: Option<&'a str>,
-    created_at: i64,
-}
+struct DeliveryRow<'a>(
+    String,               // 0 uid
+    String,               // 1 team id
+    Option<String>,       // 2 action id
+    &'a str,              // 3 event
+    Option<&'static str>, // 4 reminder
+    String,               // 5 payload
+    Option<&'a str>,      // 6 callback url
+    i64,                  // 7 created at
+);
 
 const INSERT_DELIVERIES: &str = "INSERT INTO deliveries
         (uid, team_id, action_id, event, reminder, payload, callback_url, created_at)
-     SELECT value ->> 'uid', value ->> 'team_id', value ->> 'action_id', value ->> 'event',
-            value ->> 'reminder', value ->> 'payload', value ->> 'callback_url',
-            value ->> 'created_at'
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+            value ->> 6, value ->> 7
        FROM jsonb_each(?)";
 
 /// The `notify` jobs of the deliveries whose uids are bound (see `notify_jobs_for`).
@@ -108,19 +107,21 @@ static NOTIFY_JOBS: LazyLock<String> =
 pub(crate) fn push_deliveries(w: &mut Writes, deliveries: &[(i64, &NewDelivery)]) {
     let rows: Vec<DeliveryRow> = deliveries
         .iter()
-        .map(|(at, d)| DeliveryRow {
-            uid: d.id.to_string(),
-            team_id: d.team_id.to_string(),
-            action_id: d.action_id.map(|a| a.to_string()),
-            event: &d.event,
-            reminder: d.reminder.map(|r| r.as_str()),
-            payload: d.payload.to_string(),
-            callback_url: d.callback_url.as_deref(),
-            created_at: *at,
+        .map(|(at, d)| {
+            DeliveryRow(
+                d.id.to_string(),
+                d.team_id.to_string(),
+                d.action_id.map(|a| a.to_string()),
+                &d.event,
+                d.reminder.map(|r| r.as_str()),
+                d.payload.to_string(),
+                d.callback_url.as_deref(),
+                *at,
+            )
         })
         .collect();
     w.rows(INSERT_DELIVERIES, json_rows(&rows));
-    let uids: Vec<&str> = rows.iter().map(|r| r.uid.as_str()).collect();
+    let uids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     w.rows(NOTIFY_JOBS.as_str(), json_rows(&uids));
 }
 

@@ -63,6 +63,7 @@ pub fn build_state(
         settings: Arc::new(settings),
         events: events::EventBus::default(),
         rules: caches::RulesCache::default(),
+        connectors: caches::ConnectorCache::default(),
         teams: caches::TeamCache::default(),
         key_usage: Arc::default(),
         wake: Arc::new(Notify::new()),

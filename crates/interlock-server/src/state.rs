@@ -9,7 +9,7 @@ use interlock_core::Clock;
 use interlock_store::Store;
 use tokio::sync::Notify;
 
-use crate::caches::{RulesCache, TeamCache};
+use crate::caches::{ConnectorCache, RulesCache, TeamCache};
 use crate::events::EventBus;
 use crate::service::commit::Committer;
 
@@ -90,6 +90,7 @@ pub struct AppState {
     pub events: EventBus,
     pub committer: Committer,
     pub rules: RulesCache,
+    pub connectors: ConnectorCache,
     pub teams: TeamCache,
     pub key_usage: Arc<KeyUsage>,
     /// Wakes the scheduler when work became due now (a proposal, an approval).

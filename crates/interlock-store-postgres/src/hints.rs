@@ -4,8 +4,9 @@
 //! Action changes are sent by the node that made them, after its commit: they are
 //! gathered for a moment and sent as few notifications as fit (a payload holds at most
 //! 8000 bytes), so a node changing thousands of actions a second sends tens of
-//! notifications, not thousands. Rule changes are announced by a trigger on
-//! `rules_versions` (see the migration), so a change made from the CLI is heard too.
+//! notifications, not thousands. Rule and connector changes are announced by triggers
+//! on `rules_versions` and `connectors` (see the migrations), so a change made from the
+//! CLI is heard too.
 //! Each node listens on a connection of its own; when that connection drops, sqlx
 //! reconnects it and the node is told hints may have been missed.
 
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 const ACTIONS: &str = "interlock_actions";
 const RULES: &str = "interlock_rules";
+const CONNECTORS: &str = "interlock_connectors";
 /// PostgreSQL refuses payloads of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
 /// How long a node gathers action hints before sending them.
@@ -50,7 +52,10 @@ impl Hints {
     /// Listens on a connection of its own to `url`; sends through `pool`.
     pub(crate) async fn start(url: &str, pool: PgPool) -> Result<Hints> {
         let mut listener = PgListener::connect(url).await.db()?;
-        listener.listen_all([ACTIONS, RULES]).await.db()?;
+        listener
+            .listen_all([ACTIONS, RULES, CONNECTORS])
+            .await
+            .db()?;
         // Notifications a node sent itself come back to it: they carry this instance's
         // id so that it can pass them by.
         let me = Uuid::new_v4().simple().to_string();
@@ -135,6 +140,10 @@ fn parse(channel: &str, payload: &str, me: &str) -> Vec<Hint> {
     match channel {
         RULES => Uuid::parse_str(payload)
             .map(Hint::Rules)
+            .into_iter()
+            .collect(),
+        CONNECTORS => Uuid::parse_str(payload)
+            .map(Hint::Connectors)
             .into_iter()
             .collect(),
         ACTIONS => {

@@ -26,6 +26,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "notify",
         sql: include_str!("../migrations/0002_notify.sql"),
     },
+    Migration {
+        version: 3,
+        name: "connectors_changed",
+        sql: include_str!("../migrations/0003_connectors_changed.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("ILCKMIGR" as a number).

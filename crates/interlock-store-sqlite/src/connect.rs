@@ -29,6 +29,9 @@ pub(crate) async fn connections(url: &str) -> Result<(Shared, Readers, Checkpoin
         // An acknowledged action must survive a crash or power loss: fsync every commit.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // Statement journals and scratch tables in memory: on disk each was a file
+        // created and deleted every few group commits.
+        .pragma("temp_store", "MEMORY")
         .busy_timeout(BUSY_TIMEOUT);
 
     let writer = base

@@ -23,6 +23,8 @@ pub enum Hint {
     Action(ActionHint),
     /// A team's rules changed (on any node, or from the CLI).
     Rules(Uuid),
+    /// A team's connectors changed (on any node).
+    Connectors(Uuid),
     /// Hints may have been lost (the connection carrying them dropped): forget whatever
     /// was kept on the strength of hints.
     Missed,

@@ -196,6 +196,7 @@ pub(crate) async fn set_connector(
         .store
         .set_connector(team.id, category, config, state.clock.now(), audit)
         .await?;
+    state.connectors.forget(Some(team.id));
     Ok(shown)
 }
 

@@ -24,8 +24,8 @@ pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyho
         return finish(state, job).await;
     }
     let config = state
-        .store
-        .connector(action.team_id, action.category)
+        .connectors
+        .configured(&state.store, action.team_id, action.category)
         .await?
         .unwrap_or_else(|| connectors::default_for(action.category));
     let view = ActionView::load(state, &action)

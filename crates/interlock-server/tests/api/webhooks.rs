@@ -44,6 +44,27 @@ async fn an_autonomous_refund_is_posted_signed_with_its_id_as_idempotency_key() 
 }
 
 #[tokio::test]
+async fn a_connector_changed_after_an_execution_applies_to_the_next_one_at_once() {
+    let s = TestServer::start().await;
+    // The first refund runs through the default `log` connector, which the server then
+    // keeps at hand for the next execution.
+    let first = id_of(&s.propose_refund("10.00").await);
+    s.wait_status(&first, "executed").await;
+    let rx = Receiver::start().await;
+    webhook_for_refunds(&s, &rx.url).await;
+    let second = id_of(&s.propose_refund("11.00").await);
+    s.wait_status(&second, "executed").await;
+    let got = rx.received();
+    assert_eq!(
+        got.len(),
+        1,
+        "the new webhook connector ran the second refund"
+    );
+    assert_eq!(got[0].headers["idempotency-key"], second.as_str());
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn server_errors_are_retried_with_the_same_key_until_success() {
     let s = TestServer::start().await;
     let rx = Receiver::start().await;

@@ -2,9 +2,10 @@
 //! come due while one node is SIGKILLed mid-work: every action still executes, each
 //! delivery carries its action id as idempotency key, and only executions the dead node
 //! had in flight may be delivered twice. An approval made through one node is seen live
-//! on another; a rule change through one node takes effect on another at once; decisions
-//! racing through different nodes (and the deadline) have exactly one outcome; a node
-//! with another time scale, or a second process under a running node's name, is refused.
+//! on another; a rule or connector change through one node takes effect on the others
+//! at once; decisions racing through different nodes (and the deadline) have exactly one
+//! outcome; a node with another time scale, or a second process under a running node's
+//! name, is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -311,6 +312,56 @@ async fn a_rule_change_through_one_node_takes_effect_on_another_at_once() {
         "node c used the new rules {:?} after the change",
         changed.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_change_through_one_node_takes_effect_on_every_node_at_once() {
+    let (d, nodes) = cluster(&fast_rules()).await;
+    let apis: Vec<&Api> = nodes.iter().map(|(_, api)| api).collect();
+    // $20 refunds run on their own through the default `log` connector, which the nodes
+    // that execute them keep at hand (for a minute, in a cluster).
+    let before = execute_refunds(&d, &apis, 2).await;
+    assert_eq!(before.len(), 6);
+    let receiver = Receiver::start(Duration::ZERO).await;
+    let connector = json!({"kind": "webhook", "url": receiver.url, "secret": SECRET});
+    let (status, body) = apis[0]
+        .put("/v1/teams/support/connectors/REFUND", &d.admin, &connector)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = execute_refunds(&d, &apis, 3).await;
+    let delivered: BTreeSet<String> = receiver
+        .deliveries()
+        .into_iter()
+        .filter_map(|r| r.idempotency_key)
+        .collect();
+    assert_eq!(
+        delivered, after,
+        "every refund after the change went to the new webhook, whichever node ran it"
+    );
+}
+
+/// Proposes `each` $20 refunds through every node and waits until all have executed.
+async fn execute_refunds(d: &Deployment, apis: &[&Api], each: usize) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for api in apis {
+        for _ in 0..each {
+            let (status, a) = api.post("/v1/actions", &d.agent, &refund("20.00")).await;
+            assert_eq!(status, StatusCode::CREATED, "{a}");
+            ids.insert(a["id"].as_str().unwrap().to_owned());
+        }
+    }
+    for id in &ids {
+        wait_until(
+            "a $20 refund to execute",
+            Duration::from_secs(20),
+            async || {
+                let (_, a) = apis[0].get(&format!("/v1/actions/{id}"), &d.admin).await;
+                (a["status"] == "executed").then_some(())
+            },
+        )
+        .await;
+    }
+    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -256,6 +256,19 @@ pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<ActionRecord>> {
     .await
 }
 
+pub(crate) async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let found = sqlx::query("SELECT * FROM actions WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(&db.pool)
+        .await
+        .db()?;
+    found.iter().map(rows::action).collect()
+}
+
 pub(crate) async fn by_idempotency_key(
     db: &Db,
     team_id: Uuid,

@@ -143,6 +143,10 @@ macro_rules! impl_store {
                     crate::actions::by_id(&self.db, id).await
                 }
 
+                async fn actions(&self, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
+                    crate::actions::by_ids(&self.db, ids).await
+                }
+
                 async fn action_by_idempotency_key(
                     &self,
                     team_id: Uuid,

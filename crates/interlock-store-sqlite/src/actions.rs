@@ -189,6 +189,19 @@ pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<ActionRecord>> {
     row.as_ref().map(rows::action).transpose()
 }
 
+pub(crate) async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let found = sqlx::query("SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))")
+        .bind(serde_json::to_string(&ids).unwrap_or_default())
+        .fetch_all(&mut *db.read().await?)
+        .await
+        .db()?;
+    found.iter().map(rows::action).collect()
+}
+
 pub(crate) async fn by_idempotency_key(
     db: &Db,
     team_id: Uuid,

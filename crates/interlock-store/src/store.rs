@@ -116,6 +116,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn plan_actions(&self, plan_id: Uuid) -> Result<Vec<ActionRecord>>;
 
     async fn action(&self, id: Uuid) -> Result<Option<ActionRecord>>;
+    /// The actions of `ids` that exist, in no particular order: one read for many (the
+    /// scheduler reads the subjects of the jobs it claimed together).
+    async fn actions(&self, ids: &[Uuid]) -> Result<Vec<ActionRecord>>;
     async fn action_by_idempotency_key(
         &self,
         team_id: Uuid,

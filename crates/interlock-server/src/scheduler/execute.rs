@@ -10,8 +10,10 @@ use crate::connectors::{self, Outcome};
 use crate::service::transitions::{Refused, apply, change, state_of};
 use crate::state::AppState;
 
-pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    match state.store.action(job.subject).await? {
+/// Runs the execution `job`; `subject` is its action if already read.
+pub async fn run(state: &AppState, job: &Job, subject: Option<ActionRecord>) -> anyhow::Result<()> {
+    let action = super::action_of(state, job, subject).await?;
+    match action {
         Some(action) => run_for(state, job, action).await,
         None => finish(state, job).await,
     }

@@ -7,11 +7,13 @@ mod execute;
 mod plan;
 mod timer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use interlock_store::{Job, JobKind};
+use interlock_store::{ActionRecord, Job, JobKind};
 use tokio::sync::{Semaphore, watch};
+use uuid::Uuid;
 
 use crate::state::AppState;
 
@@ -80,13 +82,15 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             .await
         {
             Ok(jobs) if !jobs.is_empty() => {
+                let mut subjects = subjects_of(&state, &jobs).await;
                 for job in jobs {
                     let Ok(permit) = permits.clone().acquire_owned().await else {
                         break;
                     };
                     let state = state.clone();
+                    let subject = subjects.remove(&job.subject);
                     tokio::spawn(async move {
-                        run_job(&state, job).await;
+                        run_job(&state, job, subject).await;
                         drop(permit);
                     });
                 }
@@ -119,11 +123,43 @@ async fn idle_wait(state: &AppState) -> Duration {
     }
 }
 
-async fn run_job(state: &AppState, job: Job) {
+/// The actions the timers and executions among `jobs` are about, read at once: one read
+/// per claim instead of one per job. Each job reads its own if this read fails (or the
+/// action is not among those read); a job that runs on an action changed meanwhile loses
+/// its conditional change, as it would to any concurrent change.
+async fn subjects_of(state: &AppState, jobs: &[Job]) -> HashMap<Uuid, ActionRecord> {
+    let ids: Vec<Uuid> = jobs
+        .iter()
+        .filter(|j| matches!(j.kind, JobKind::Timer | JobKind::Execute))
+        .map(|j| j.subject)
+        .collect();
+    match state.store.actions(&ids).await {
+        Ok(actions) => actions.into_iter().map(|a| (a.id, a)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the claimed jobs' actions together");
+            HashMap::new()
+        }
+    }
+}
+
+/// `job`'s action: `subject` when the claim read it, else read now.
+async fn action_of(
+    state: &AppState,
+    job: &Job,
+    subject: Option<ActionRecord>,
+) -> Result<Option<ActionRecord>, interlock_store::StoreError> {
+    match subject {
+        Some(a) => Ok(Some(a)),
+        None => state.store.action(job.subject).await,
+    }
+}
+
+/// Runs `job`; `subject` is its action when already read.
+async fn run_job(state: &AppState, job: Job, subject: Option<ActionRecord>) {
     let started = Instant::now();
     let result = match job.kind {
-        JobKind::Timer => timer::run(state, &job).await,
-        JobKind::Execute => execute::run(state, &job).await,
+        JobKind::Timer => timer::run(state, &job, subject).await,
+        JobKind::Execute => execute::run(state, &job, subject).await,
         JobKind::PlanCheck => plan::run(state, &job).await,
         JobKind::Notify => crate::notify::run(state, &job).await,
     };

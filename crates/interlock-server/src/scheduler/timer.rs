@@ -10,8 +10,10 @@ use crate::service::proposals::notification;
 use crate::service::transitions::{Refused, apply, change, dependencies_met, state_of};
 use crate::state::AppState;
 
-pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let Some(action) = state.store.action(job.subject).await? else {
+/// Runs the timer `job`; `subject` is its action if already read.
+pub async fn run(state: &AppState, job: &Job, subject: Option<ActionRecord>) -> anyhow::Result<()> {
+    let action = super::action_of(state, job, subject).await?;
+    let Some(action) = action else {
         return finish(state, job).await;
     };
     let (Status::Armed, Some(armed_at), Some(deadline)) =

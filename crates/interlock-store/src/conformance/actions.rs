@@ -232,6 +232,29 @@ pub async fn idempotency_keys_belong_to_one_team(store: Arc<dyn Store>) {
     assert_eq!(again[0], Inserted::Existing(out[1].record().clone()));
 }
 
+pub async fn many_actions_are_read_at_once_by_id_and_unknown_ids_are_left_out(
+    store: Arc<dyn Store>,
+) {
+    let support = team(&*store, "support").await;
+    let proposals = (0..5)
+        .map(|i| keyed(support.id, &format!("k{i}")))
+        .collect();
+    let stored: Vec<ActionRecord> = store
+        .insert_actions(proposals)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.record().clone())
+        .collect();
+    assert!(store.actions(&[]).await.unwrap().is_empty());
+    let wanted = [stored[3].id, Uuid::now_v7(), stored[0].id, stored[4].id];
+    let mut read = store.actions(&wanted).await.unwrap();
+    read.sort_by_key(|a| a.id);
+    let mut expected = vec![stored[0].clone(), stored[3].clone(), stored[4].clone()];
+    expected.sort_by_key(|a| a.id);
+    assert_eq!(read, expected);
+}
+
 pub async fn a_plan_is_stored_with_its_steps_in_step_order(store: Arc<dyn Store>) {
     let support = team(&*store, "support").await;
     let plan = PlanRecord {

@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             an_idempotency_key_used_in_an_earlier_batch_returns_the_first_action_and_writes_nothing,
             an_idempotency_key_repeated_within_one_batch_returns_the_first_action,
             idempotency_keys_belong_to_one_team,
+            many_actions_are_read_at_once_by_id_and_unknown_ids_are_left_out,
             a_plan_is_stored_with_its_steps_in_step_order,
             // changes
             an_applied_change_updates_fields_bumps_the_version_and_writes_its_consequences,

@@ -11,10 +11,26 @@ use interlock_store::audit::GENESIS;
 use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result};
 use interlock_store_sql::chain::{self, Chains};
 use interlock_store_sql::listing;
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::Postgres;
 
-use crate::db::{Db, DbResult, Tx, rows_per_statement};
+use crate::db::{Db, DbResult, Tx};
 use crate::rows::{self, int};
+
+/// The entries, columns as arrays in [`chain::EntryRow::as_array`] order; inserted in
+/// array order, so ids follow each chain's order.
+const ENTRIES_INSERT: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, actor_id,
+        subject, event, data, prev_hash, hash)
+    SELECT chain, seq, at, team_id, actor_kind, actor_id, subject, event, data, prev_hash, hash
+      FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+           WITH ORDINALITY AS e(chain, seq, at, team_id, actor_kind, actor_id, subject, event,
+                                data, prev_hash, hash, n)
+     ORDER BY n";
+
+/// The new heads, one per chain, as three arrays.
+const HEADS_UPSERT: &str = "INSERT INTO audit_heads (chain, seq, hash)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+    ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
 /// Entries to append in one transaction, with their chains locked and heads read.
 #[derive(Debug)]
@@ -58,30 +74,47 @@ impl Appender {
         }
     }
 
-    /// Writes the entries and the new chain heads.
+    /// Writes the entries, in chain order, and the new chain heads: two statements of
+    /// constant text whatever the number of entries (columns bound as arrays), so each
+    /// connection prepares them once; multi-row `VALUES` made a new statement, parsed
+    /// and prepared in a round trip of its own, for every batch size.
     pub async fn write(self, tx: &mut Tx) -> Result<()> {
         let entries = self.chains.entries();
         if entries.is_empty() {
             return Ok(());
         }
-        for chunk in entries.chunks(rows_per_statement(chain::ENTRY_COLUMNS)) {
-            QueryBuilder::<Postgres>::new(chain::ENTRY_INSERT)
-                .push_values(chunk, |s, r| Chains::bind_entry(s, r))
-                .build()
-                .execute(&mut **tx)
-                .await
-                .db()?;
-        }
+        let rows: Vec<_> = entries.iter().map(|e| e.as_array()).collect();
+        let text = |f: fn(&_) -> &str| -> Vec<&str> { rows.iter().map(f).collect() };
+        let maybe =
+            |f: fn(&_) -> Option<&str>| -> Vec<Option<&str>> { rows.iter().map(f).collect() };
+        let seqs: Vec<i64> = rows.iter().map(|r| int(r.1)).collect();
+        let ats: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        sqlx::query(ENTRIES_INSERT)
+            .bind(text(|r| r.0))
+            .bind(&seqs)
+            .bind(&ats)
+            .bind(maybe(|r| r.3))
+            .bind(text(|r| r.4))
+            .bind(text(|r| r.5))
+            .bind(maybe(|r| r.6))
+            .bind(text(|r| r.7))
+            .bind(text(|r| r.8))
+            .bind(text(|r| r.9))
+            .bind(text(|r| r.10))
+            .execute(&mut **tx)
+            .await
+            .db()?;
         let heads = self.chains.new_heads();
-        for chunk in heads.chunks(rows_per_statement(chain::HEAD_COLUMNS)) {
-            QueryBuilder::<Postgres>::new(chain::HEAD_INSERT)
-                .push_values(chunk, |s, h| Chains::bind_head(s, h))
-                .push(chain::HEAD_UPSERT_END)
-                .build()
-                .execute(&mut **tx)
-                .await
-                .db()?;
-        }
+        let chains: Vec<&str> = heads.iter().map(|h| h.0).collect();
+        let seqs: Vec<i64> = heads.iter().map(|h| int(h.1)).collect();
+        let hashes: Vec<&str> = heads.iter().map(|h| h.2).collect();
+        sqlx::query(HEADS_UPSERT)
+            .bind(&chains)
+            .bind(&seqs)
+            .bind(&hashes)
+            .execute(&mut **tx)
+            .await
+            .db()?;
         Ok(())
     }
 }

@@ -10,19 +10,10 @@ use chrono::{DateTime, Utc};
 use interlock_store::audit::{self, GENESIS, HashInput};
 use interlock_store::{AuditDraft, Result, StoreError};
 
-use crate::rows::{self, Binds, Columns, int, ms};
+use crate::rows::{self, Columns, ms};
 
-/// The entry columns, in the order [`Chains::bind_entry`] binds them.
-pub const ENTRY_INSERT: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, \
-    actor_id, subject, event, data, prev_hash, hash) ";
-pub const ENTRY_COLUMNS: usize = 11;
-/// The head columns, in the order [`Chains::bind_head`] binds them; end the statement
-/// with [`HEAD_UPSERT_END`].
-pub const HEAD_INSERT: &str = "INSERT INTO audit_heads (chain, seq, hash) ";
-pub const HEAD_COLUMNS: usize = 3;
-pub const HEAD_UPSERT_END: &str =
-    " ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
-/// The entries as a JSON array of [`EntryRow::as_array`]s, for SQLite's `jsonb_each`.
+/// The entries as a JSON array of [`EntryRow::as_array`]s, for SQLite's `jsonb_each`
+/// (PostgreSQL binds the same arrays' columns as arrays).
 pub const ENTRY_INSERT_JSON: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, \
     actor_id, subject, event, data, prev_hash, hash) \
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
@@ -71,7 +62,7 @@ pub struct EntryRow {
 
 /// An entry as [`ENTRY_INSERT_JSON`] reads it: its columns by position, which SQLite
 /// finds faster than by name.
-type EntryArray<'a> = (
+pub type EntryArray<'a> = (
     &'a str,
     u64,
     i64,
@@ -208,37 +199,17 @@ impl Chains {
         });
     }
 
-    /// The entries to insert (see [`ENTRY_INSERT`]).
+    /// The entries to insert, in chain order.
     pub fn entries(&self) -> &[EntryRow] {
         &self.rows
     }
 
-    /// The heads to write (see [`HEAD_INSERT`]): every chain that has entries.
+    /// The heads to write: every chain that has entries.
     pub fn new_heads(&self) -> Vec<(&str, u64, &str)> {
         self.heads
             .iter()
             .filter(|(_, (seq, _))| *seq > 0)
             .map(|(c, (seq, hash))| (c.as_str(), *seq, hash.as_str()))
             .collect()
-    }
-
-    pub fn bind_entry(mut s: impl Binds, r: &EntryRow) {
-        s.text(Some(r.chain.clone()))
-            .int(Some(int(r.seq)))
-            .int(Some(r.at))
-            .text(r.team_id.clone())
-            .text(Some(r.actor_kind.to_owned()))
-            .text(Some(r.actor_id.clone()))
-            .text(r.subject.clone())
-            .text(Some(r.event.clone()))
-            .text(Some(r.data.clone()))
-            .text(Some(r.prev_hash.clone()))
-            .text(Some(r.hash.clone()));
-    }
-
-    pub fn bind_head(mut s: impl Binds, (chain, seq, hash): &(&str, u64, &str)) {
-        s.text(Some((*chain).to_owned()))
-            .int(Some(int(*seq)))
-            .text(Some((*hash).to_owned()));
     }
 }

@@ -257,13 +257,21 @@ pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<ActionRecord>> {
 }
 
 pub(crate) async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
+    by_ids_through(&db.pool, ids).await
+}
+
+/// The actions of `ids` that exist, read through `conn` (the pool, or a transaction).
+pub(crate) async fn by_ids_through<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    ids: &[Uuid],
+) -> Result<Vec<ActionRecord>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     let found = sqlx::query("SELECT * FROM actions WHERE id = ANY($1)")
         .bind(&ids)
-        .fetch_all(&db.pool)
+        .fetch_all(conn)
         .await
         .db()?;
     found.iter().map(rows::action).collect()

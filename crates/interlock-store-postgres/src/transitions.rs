@@ -166,19 +166,8 @@ async fn update_round(
 }
 
 async fn read_actions(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, ActionRecord>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    let found = sqlx::query("SELECT * FROM actions WHERE id = ANY($1)")
-        .bind(&ids)
-        .fetch_all(&mut **tx)
-        .await
-        .db()?;
-    found
-        .iter()
-        .map(|row| rows::action(row).map(|a| (a.id, a)))
-        .collect()
+    let found = crate::actions::by_ids_through(&mut **tx, ids).await?;
+    Ok(found.into_iter().map(|a| (a.id, a)).collect())
 }
 
 /// Ends the old timers, finishes (or hands on) the jobs, schedules the new jobs and

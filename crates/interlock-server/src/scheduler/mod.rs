@@ -88,7 +88,9 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                         break;
                     };
                     let state = state.clone();
-                    let subject = subjects.remove(&job.subject);
+                    let subject = reads_action(&job)
+                        .then(|| subjects.remove(&job.subject))
+                        .flatten();
                     tokio::spawn(async move {
                         run_job(&state, job, subject).await;
                         drop(permit);
@@ -130,7 +132,7 @@ async fn idle_wait(state: &AppState) -> Duration {
 async fn subjects_of(state: &AppState, jobs: &[Job]) -> HashMap<Uuid, ActionRecord> {
     let ids: Vec<Uuid> = jobs
         .iter()
-        .filter(|j| matches!(j.kind, JobKind::Timer | JobKind::Execute))
+        .filter(|j| reads_action(j))
         .map(|j| j.subject)
         .collect();
     match state.store.actions(&ids).await {
@@ -140,6 +142,11 @@ async fn subjects_of(state: &AppState, jobs: &[Job]) -> HashMap<Uuid, ActionReco
             HashMap::new()
         }
     }
+}
+
+/// Whether `job` runs on an action (its subject): timers and executions.
+fn reads_action(job: &Job) -> bool {
+    matches!(job.kind, JobKind::Timer | JobKind::Execute)
 }
 
 /// `job`'s action: `subject` when the claim read it, else read now.

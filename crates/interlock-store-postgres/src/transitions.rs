@@ -60,13 +60,14 @@ async fn apply_batch(
         let mut seen = HashSet::new();
         let (round, later): (Vec<usize>, Vec<usize>) = todo
             .into_iter()
-            .partition(|&i| seen.insert(changes[i].action_id));
+            .partition(|&i| seen.insert(changes[i].action.id));
         todo = later;
         let won = update_round(tx, changes, &round).await?;
+        // Races are rare: most rounds read nothing here.
         let lost: Vec<Uuid> = round
             .iter()
             .filter(|i| !won.contains_key(i))
-            .map(|&i| changes[i].action_id)
+            .map(|&i| changes[i].action.id)
             .collect();
         let current = read_actions(tx, &lost).await?;
         let mut winners = Vec::with_capacity(won.len());
@@ -79,7 +80,7 @@ async fn apply_batch(
                     Ok(updated.clone())
                 }
                 // Lost the race: report the action as it is now; nothing is written for it.
-                None => match current.get(&c.action_id) {
+                None => match current.get(&c.action.id) {
                     Some(a) => Err(StoreError::Conflict(Box::new(a.clone()))),
                     None => Err(StoreError::NotFound("action")),
                 },
@@ -95,7 +96,9 @@ async fn apply_batch(
 }
 
 /// One conditional update for the changes `round` names (at most one per action);
-/// returns the actions updated, by change index.
+/// returns the actions updated, by change index. The update returns only what may have
+/// moved without a new version ([`rows::WRITTEN_COLUMNS`]); the rest is the change's
+/// own record, changed.
 async fn update_round(
     tx: &mut Tx,
     changes: &[ActionChange],
@@ -126,10 +129,10 @@ async fn update_round(
                   original_payload, decided_by_kind, decided_by_id, reason, comment, last_error,
                   attempts, executed_at)
           WHERE a.id = c.id AND a.status = c.from_status AND a.version = c.from_version
-         RETURNING c.idx AS change_index, a.*",
+         RETURNING c.idx AS change_index, a.attempts, a.last_error, a.last_reminder_at",
     )
     .bind(&index)
-    .bind(pick(&|c| Some(c.action_id.to_string())))
+    .bind(pick(&|c| Some(c.action.id.to_string())))
     .bind(pick(&|c| Some(c.transition.from.as_str().to_owned())))
     .bind(num(&|c| Some(int(c.transition.from_version))))
     .bind(pick(&|c| Some(c.transition.to.as_str().to_owned())))
@@ -160,7 +163,10 @@ async fn update_round(
     for row in &found {
         let i: i64 = row.try_get("change_index").db()?;
         let i = usize::try_from(i).map_err(|_| StoreError::Corrupt("change index".into()))?;
-        won.insert(i, rows::action(row)?);
+        let change = changes
+            .get(i)
+            .ok_or_else(|| StoreError::Corrupt("change index".into()))?;
+        won.insert(i, rows::written(change, row)?);
     }
     Ok(won)
 }
@@ -178,7 +184,7 @@ async fn write_consequences(tx: &mut Tx, winners: &[&ActionChange]) -> Result<()
     let stop: Vec<String> = winners
         .iter()
         .filter(|c| c.stop_timer)
-        .map(|c| c.action_id.to_string())
+        .map(|c| c.action.id.to_string())
         .collect();
     if !stop.is_empty() {
         sqlx::query(

@@ -469,7 +469,6 @@ pub fn action(row: &impl Columns) -> Result<ActionRecord> {
         })
         .collect::<Result<Vec<_>>>()?;
     let plan_step = row.opt_int("plan_step")?;
-    let attempts = integer(row, "attempts")?;
     Ok(ActionRecord {
         id: uuid(row, "id")?,
         team_id: uuid(row, "team_id")?,
@@ -501,12 +500,33 @@ pub fn action(row: &impl Columns) -> Result<ActionRecord> {
         decided_by: opt_actor(row, "decided_by")?,
         reason: get(row, "reason")?,
         comment: get(row, "comment")?,
-        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts: out of range"))?,
+        attempts: attempts(row)?,
         last_error: get(row, "last_error")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
         executed_at: opt_time(row, "executed_at")?,
     })
+}
+
+/// The columns a winning change's update returns: those of an action that change
+/// without a new version (attempts and errors recorded, reminders sent), as the update
+/// left them. The rest of the action is what the change was made from, changed.
+pub const WRITTEN_COLUMNS: &str = "attempts, last_error, last_reminder_at";
+
+/// The action as a change that won wrote it: the record it was made from, after the
+/// change (times to the millisecond, as stored), with the [`WRITTEN_COLUMNS`] of `row`.
+/// Reading the whole row back cost more than the update itself.
+pub fn written(c: &ActionChange, row: &impl Columns) -> Result<ActionRecord> {
+    let mut a = c.action.after(&c.transition, &c.update, to_millis(c.at));
+    a.attempts = attempts(row)?;
+    a.last_error = get(row, "last_error")?;
+    a.last_reminder_at = opt_time(row, "last_reminder_at")?;
+    a.executed_at = a.executed_at.map(to_millis);
+    Ok(a)
+}
+
+fn attempts(row: &impl Columns) -> Result<u32> {
+    u32::try_from(integer(row, "attempts")?).map_err(|_| corrupt("attempts: out of range"))
 }
 
 // ---- jobs, deliveries, audit, connectors, clock -----------------------------------------
@@ -557,7 +577,6 @@ pub fn target_text(t: SendTarget) -> String {
 pub fn delivery_send(row: &impl Columns) -> Result<DeliverySend> {
     let target = text(row, "target")?;
     let state = text(row, "state")?;
-    let attempts = integer(row, "attempts")?;
     Ok(DeliverySend {
         delivery_id: uuid(row, "delivery_uid")?,
         target: if target == "callback" {
@@ -566,7 +585,7 @@ pub fn delivery_send(row: &impl Columns) -> Result<DeliverySend> {
             SendTarget::Channel(parse_uuid("target", &target)?)
         },
         state: SendState::parse(&state).ok_or_else(|| corrupt(format_args!("state: {state:?}")))?,
-        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts: out of range"))?,
+        attempts: attempts(row)?,
         answer: get(row, "answer")?,
         last_error: get(row, "last_error")?,
         updated_at: time(row, "updated_at")?,

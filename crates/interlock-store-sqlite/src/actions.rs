@@ -6,7 +6,7 @@ use interlock_store::{
     ActionFilter, ActionRecord, AuditDraft, Inserted, NewAction, NewDelivery, NewJob, Page,
     PlanRecord, Result,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
@@ -190,13 +190,21 @@ pub(crate) async fn by_id(db: &Db, id: Uuid) -> Result<Option<ActionRecord>> {
 }
 
 pub(crate) async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<ActionRecord>> {
+    by_ids_through(&mut *db.read().await?, ids).await
+}
+
+/// The actions with these ids, read through `conn` (inside a transaction, say).
+pub(crate) async fn by_ids_through(
+    conn: &mut SqliteConnection,
+    ids: &[Uuid],
+) -> Result<Vec<ActionRecord>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     let found = sqlx::query("SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))")
         .bind(serde_json::to_string(&ids).unwrap_or_default())
-        .fetch_all(&mut *db.read().await?)
+        .fetch_all(conn)
         .await
         .db()?;
     found.iter().map(rows::action).collect()

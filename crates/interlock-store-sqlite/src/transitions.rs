@@ -65,28 +65,29 @@ async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<Act
         push_round(q, changes, &round);
     })
     .await?;
-    let (heads, round_rows): (Vec<_>, Vec<_>) = rows
+    let (heads, mut round_rows): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|row| column_name(row) == Some("chain"));
     audit.preload(&heads, &drafts)?;
-    let mut outcome = Outcome::read(&round_rows)?;
 
     let mut results: Vec<Option<Result<ActionRecord>>> = changes.iter().map(|_| None).collect();
     let mut writes = Writes::default();
     loop {
-        let mut winners = Vec::with_capacity(outcome.won.len());
+        let updated = updated_ids(&round_rows)?;
+        let mut lost = lost_now(&mut tx, changes, &round, &updated).await?;
+        let mut winners = Vec::with_capacity(updated.len());
         for &i in &round {
             let c = &changes[i];
-            results[i] = Some(match outcome.won.remove(&c.action_id) {
-                Some(updated) => {
+            results[i] = Some(match updated.get(&c.action.id) {
+                Some(row) => {
                     audit
                         .push_all(&mut tx, rows::to_millis(c.at), &c.audit)
                         .await?;
                     winners.push(c);
-                    Ok(updated)
+                    Ok(rows::written(c, *row)?)
                 }
                 // Lost the race: report the action as it is now; nothing is written for it.
-                None => match outcome.lost.remove(&c.action_id) {
+                None => match lost.remove(&c.action.id) {
                     Some(a) => Err(StoreError::Conflict(Box::new(a))),
                     None => Err(StoreError::NotFound("action")),
                 },
@@ -102,8 +103,7 @@ async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<Act
         std::mem::take(&mut writes).run(&mut tx).await?;
         let mut q = QueryBuilder::default();
         push_round(&mut q, changes, &round);
-        let rows = q.build().persistent(true).fetch_all(&mut *tx).await.db()?;
-        outcome = Outcome::read(&rows)?;
+        round_rows = q.build().persistent(true).fetch_all(&mut *tx).await.db()?;
     }
     audit.push_writes(&mut writes);
     writes.commit(tx).await?;
@@ -119,7 +119,7 @@ fn next_round(changes: &[ActionChange], todo: &mut Vec<usize>) -> Vec<usize> {
     let mut seen = HashSet::new();
     let (round, later) = std::mem::take(todo)
         .into_iter()
-        .partition(|&i| seen.insert(changes[i].action_id));
+        .partition(|&i| seen.insert(changes[i].action.id));
     *todo = later;
     round
 }
@@ -149,11 +149,8 @@ struct UpdateRow<'a>(
     Option<i64>,          // 14 executed at
 );
 
-/// A round: the conditional updates (the first parameter, [`UpdateRow`]s), which
-/// return the ids of the actions they changed, then every action the round names as it
-/// is now (the second, ids) as one JSON row. SQLite lets `RETURNING` name only the
-/// updated table, and hands rows over one by one: the actions come as one value instead,
-/// for the winners and the losers of the round alike.
+/// A round: the conditional updates (the parameter, [`UpdateRow`]s), returning for each
+/// action they changed its id and [`rows::WRITTEN_COLUMNS`].
 static ROUND: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE actions SET status = c.to_status, version = c.to_version,
@@ -176,10 +173,8 @@ static ROUND: LazyLock<String> = LazyLock::new(|| {
            FROM jsonb_each(?)) AS c
   WHERE actions.id = c.id AND actions.status = c.from_status
     AND actions.version = c.from_version
- RETURNING id;
-SELECT json_group_array({}) AS actions_json
-  FROM actions WHERE id IN (SELECT value FROM jsonb_each(?))",
-        *rows::ACTION_AS_JSON_ARRAY
+ RETURNING id, {}",
+        rows::WRITTEN_COLUMNS
     )
 });
 
@@ -191,7 +186,7 @@ fn push_round(q: &mut QueryBuilder<Sqlite>, changes: &[ActionChange], round: &[u
             let c = &changes[i];
             let (t, u) = (&c.transition, &c.update);
             UpdateRow(
-                c.action_id.to_string(),
+                c.action.id.to_string(),
                 t.from.as_str(),
                 int(t.from_version),
                 t.to.as_str(),
@@ -209,49 +204,39 @@ fn push_round(q: &mut QueryBuilder<Sqlite>, changes: &[ActionChange], round: &[u
             )
         })
         .collect();
-    let ids: Vec<&str> = updates.iter().map(|u| u.0.as_str()).collect();
-    let mut parts = ROUND.splitn(3, '?');
-    let (before, between, after) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
+    let (before, after) = ROUND.split_once('?').unwrap_or_default();
     // A round names at least one change; "[]" keeps the text valid all the same.
-    let or_empty = |rows: Option<String>| rows.unwrap_or_else(|| "[]".to_owned());
     q.push(before)
-        .push_bind(or_empty(json_rows(&updates)))
-        .push(between)
-        .push_bind(or_empty(json_rows(&ids)))
+        .push_bind(json_rows(&updates).unwrap_or_else(|| "[]".to_owned()))
         .push(after);
 }
 
-/// A round's result: the actions it updated, and those whose change lost, by id.
-struct Outcome {
-    won: HashMap<Uuid, ActionRecord>,
-    lost: HashMap<Uuid, ActionRecord>,
+/// The rows of [`ROUND`] by the id of the action each updated.
+fn updated_ids(rows: &[SqliteRow]) -> Result<HashMap<Uuid, &SqliteRow>> {
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id").db()?;
+            let id = Uuid::parse_str(&id).map_err(|e| rows::corrupt(format_args!("id: {e}")))?;
+            Ok((id, row))
+        })
+        .collect()
 }
 
-impl Outcome {
-    /// From the rows of [`ROUND`]: the updated ids, then the actions as JSON.
-    fn read(rows: &[SqliteRow]) -> Result<Outcome> {
-        let mut updated = HashSet::new();
-        let mut actions = Vec::new();
-        for row in rows {
-            if column_name(row) == Some("actions_json") {
-                actions = rows::actions_from_json(&row.try_get::<String, _>(0).db()?)?;
-            } else {
-                updated.insert(row.try_get::<String, _>(0).db()?);
-            }
-        }
-        let (won, lost) = actions
-            .into_iter()
-            .partition(|a| updated.contains(&a.id.to_string()));
-        let by_id = |v: Vec<ActionRecord>| v.into_iter().map(|a| (a.id, a)).collect();
-        Ok(Outcome {
-            won: by_id(won),
-            lost: by_id(lost),
-        })
-    }
+/// The actions of the changes in `round` that lost (were not `updated`), as they are
+/// now. Races are rare: most rounds read nothing here.
+async fn lost_now(
+    tx: &mut Tx,
+    changes: &[ActionChange],
+    round: &[usize],
+    updated: &HashMap<Uuid, &SqliteRow>,
+) -> Result<HashMap<Uuid, ActionRecord>> {
+    let lost: Vec<Uuid> = round
+        .iter()
+        .map(|&i| changes[i].action.id)
+        .filter(|id| !updated.contains_key(id))
+        .collect();
+    let found = crate::actions::by_ids_through(tx, &lost).await?;
+    Ok(found.into_iter().map(|a| (a.id, a)).collect())
 }
 
 const STOP_TIMER: &str = "UPDATE jobs SET state = 'done'
@@ -272,7 +257,7 @@ fn push_consequences(w: &mut Writes, winners: &[&ActionChange]) {
     let stop: Vec<String> = winners
         .iter()
         .filter(|c| c.stop_timer)
-        .map(|c| c.action_id.to_string())
+        .map(|c| c.action.id.to_string())
         .collect();
     w.rows(STOP_TIMER, json_rows(&stop));
     let finish: Vec<i64> = winners

@@ -326,11 +326,36 @@ pub struct ActionUpdate {
     pub executed_at: Option<DateTime<Utc>>,
 }
 
+impl ActionRecord {
+    /// This action as `transition` with `update` at `at` leaves it: what a conditional
+    /// update writes. Fields that change without a new version (attempts and errors
+    /// recorded, reminders sent) are as this record has them.
+    pub fn after(&self, transition: &Transition, update: &ActionUpdate, at: DateTime<Utc>) -> Self {
+        let mut after = self.clone();
+        after.status = transition.to;
+        after.version = transition.to_version;
+        after.updated_at = at;
+        let u = update.clone();
+        after.payload = u.payload.unwrap_or(after.payload);
+        after.original_payload = u.original_payload.or(after.original_payload);
+        after.decided_by = u.decided_by.or(after.decided_by);
+        after.reason = u.reason.or(after.reason);
+        after.comment = u.comment.or(after.comment);
+        after.last_error = u.last_error.or(after.last_error);
+        after.attempts = u.attempts.unwrap_or(after.attempts);
+        after.executed_at = u.executed_at.or(after.executed_at);
+        after
+    }
+}
+
 /// One state change of an action with its consequences, applied in one transaction
 /// with a conditional update on `(id, transition.from, transition.from_version)`.
 #[derive(Debug, Clone)]
 pub struct ActionChange {
-    pub action_id: Uuid,
+    /// The action as the change was made from it: at `transition.from` and
+    /// `from_version`. A store answers a change that wins with this record after the
+    /// change ([`ActionRecord::after`]), so it need not read back what it wrote.
+    pub action: ActionRecord,
     pub transition: Transition,
     pub at: DateTime<Utc>,
     pub update: ActionUpdate,
@@ -348,6 +373,12 @@ pub struct ActionChange {
     pub stop_timer: bool,
     pub audit: Vec<AuditDraft>,
     pub deliveries: Vec<NewDelivery>,
+}
+
+impl ActionChange {
+    pub fn action_id(&self) -> Uuid {
+        self.action.id
+    }
 }
 
 /// A reminder to record for an armed action, with the timer's next run.

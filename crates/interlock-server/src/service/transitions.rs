@@ -67,7 +67,7 @@ pub fn change(
         }
         _ => {}
     }
-    let after = applied(action, &transition, &update, actor);
+    let after = action.after(&transition, &update, now);
     let notice = match transition.to {
         Status::AwaitingApproval => Some("action.awaiting_approval"),
         Status::Rejected => Some("action.rejected"),
@@ -92,7 +92,7 @@ pub fn change(
         d.extend(extra);
     }
     ActionChange {
-        action_id: action.id,
+        action: action.clone(),
         transition,
         at: now,
         update,
@@ -109,31 +109,6 @@ pub fn change(
         }],
         deliveries,
     }
-}
-
-/// The action as the change leaves it, for the notifications written with it.
-fn applied(
-    action: &ActionRecord,
-    transition: &Transition,
-    update: &ActionUpdate,
-    actor: &Actor,
-) -> ActionRecord {
-    let mut after = action.clone();
-    after.status = transition.to;
-    after.version = transition.to_version;
-    let u = update.clone();
-    after.payload = u.payload.unwrap_or(after.payload);
-    after.original_payload = u.original_payload.or(after.original_payload);
-    after.decided_by = u.decided_by.or(after.decided_by);
-    after.reason = u.reason.or(after.reason);
-    after.comment = u.comment.or(after.comment);
-    after.last_error = u.last_error.or(after.last_error);
-    after.attempts = u.attempts.unwrap_or(after.attempts);
-    after.executed_at = u.executed_at.or(after.executed_at);
-    if transition.event == "withdraw" && after.decided_by.is_none() {
-        after.decided_by = Some(actor.clone());
-    }
-    after
 }
 
 /// `action.escalated`: the team's channels (and, by email, its managers) hear of an

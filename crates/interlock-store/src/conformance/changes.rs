@@ -467,3 +467,70 @@ pub async fn a_failed_attempt_is_recorded_and_its_job_is_ready_again_at_the_retr
     assert_eq!((retried[0].id, retried[0].attempt), (job.id, 2));
     assert_audit_verifies(&*store).await;
 }
+
+/// A store answers a winning change from the record the change was made from; the answer
+/// must still be the action exactly as stored, including what moved meanwhile without a
+/// new version (a reminder sent, a failed attempt) and times kept to the millisecond.
+pub async fn a_change_answers_with_the_action_exactly_as_stored(store: Arc<dyn Store>) {
+    let support = team(&*store, "support").await;
+    let a = insert(&*store, armed_proposal(armed(support.id))).await;
+    let timer = claim_all(&*store, "w").await.pop().expect("the timer");
+    assert!(
+        store
+            .record_reminder(half_reminder(&a, timer.id))
+            .await
+            .unwrap()
+    );
+    // `a` was read before the reminder: its last_reminder_at is stale.
+    let sub_ms = chrono::TimeDelta::microseconds(1_234_567);
+    let approved = store
+        .apply_change(approval(&a, &member("m"), t(100) + sub_ms))
+        .await
+        .unwrap();
+    assert_eq!(Some(&approved), store.action(a.id).await.unwrap().as_ref());
+    assert!(approved.last_reminder_at.is_some());
+
+    let job = claim_all(&*store, "w")
+        .await
+        .into_iter()
+        .find(|j| j.kind == JobKind::Execute)
+        .expect("the execution job");
+    let failure = AttemptFailed {
+        action_id: a.id,
+        job_id: job.id,
+        at: t(101),
+        attempts: 1,
+        error: "HTTP 503".to_owned(),
+        retry_at: t(102),
+        audit: draft(
+            Some(a.team_id),
+            &Actor::system("executor"),
+            &a.id.to_string(),
+            "execution.failed",
+        ),
+    };
+    store.record_attempt_failure(failure).await.unwrap();
+    // `approved` was read before the failed attempt: its attempts and error are stale.
+    let done = ActionChange {
+        update: ActionUpdate {
+            executed_at: Some(t(103) + sub_ms),
+            ..ActionUpdate::default()
+        },
+        ..change(
+            &approved,
+            state(&approved).execution_succeeded().unwrap(),
+            t(103) + sub_ms,
+        )
+    };
+    let executed = store.apply_change(done).await.unwrap();
+    let stored = store.action(a.id).await.unwrap().unwrap();
+    assert_eq!(executed, stored);
+    assert_eq!(
+        (executed.attempts, executed.last_error.as_deref()),
+        (1, Some("HTTP 503"))
+    );
+    assert_eq!(
+        executed.executed_at,
+        Some(t(104) + chrono::TimeDelta::milliseconds(234))
+    );
+}

@@ -175,7 +175,7 @@ pub async fn insert(store: &dyn Store, p: NewAction) -> ActionRecord {
 /// A bare change applying `transition` at `at`.
 pub fn change(a: &ActionRecord, transition: Transition, at: DateTime<Utc>) -> ActionChange {
     ActionChange {
-        action_id: a.id,
+        action: a.clone(),
         transition,
         at,
         update: ActionUpdate::default(),

@@ -95,6 +95,7 @@ macro_rules! conformance_tests {
             a_reminder_for_an_armed_action_is_recorded_and_moves_its_timer,
             a_reminder_for_an_action_that_left_armed_is_not_recorded_and_ends_the_timer,
             a_failed_attempt_is_recorded_and_its_job_is_ready_again_at_the_retry_time,
+            a_change_answers_with_the_action_exactly_as_stored,
             // jobs
             only_due_jobs_are_claimed_oldest_first_up_to_the_limit,
             concurrent_claimers_never_get_the_same_job,

@@ -83,6 +83,29 @@ impl CpuTime {
     }
 }
 
+/// CPU seconds (user + system) the process `pid` has used so far.
+pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
+    read_stat(&format!("/proc/{pid}/stat"))
+}
+
+/// CPU seconds the whole machine has spent busy so far (every process, the kernel and
+/// interrupts; not idle or waiting for I/O): with a database server beside Interlock,
+/// what an execution costs in all.
+pub fn machine_busy_seconds() -> Option<f64> {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is counted in user).
+    let busy: f64 = ticks.iter().take(8).sum::<f64>() - ticks.get(3)? - ticks.get(4)?;
+    Some(busy / TICKS_PER_SECOND)
+}
+
 /// utime + stime of a `stat` file, in seconds. Linux reports them in USER_HZ ticks,
 /// which is 100 on every architecture Interlock runs on.
 fn read_stat(path: &str) -> Option<f64> {
@@ -101,6 +124,8 @@ mod tests {
 
     #[test]
     fn this_process_has_used_some_cpu_time_and_the_machine_has_a_cpu() {
+        assert!(process_cpu_seconds(std::process::id()).is_some());
+        assert!(machine_busy_seconds().is_some_and(|s| s > 0.0));
         // CPU time is counted in clock ticks; on a loaded machine a short spin may get
         // none, so spin (up to a deadline) until one is counted.
         let spin = std::time::Instant::now();

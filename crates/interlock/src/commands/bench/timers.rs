@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use super::baselines::{self, CommitCeiling};
 use super::latency::Latency;
-use super::machine::Machine;
+use super::machine::{Machine, machine_busy_seconds, process_cpu_seconds};
 use super::progress::Progress;
 use super::server::Database;
 use crate::commands::open_store;
@@ -87,6 +87,13 @@ pub struct TimersReport {
     pub executed_early: u64,
     pub drain_seconds: f64,
     pub executions_per_second: f64,
+    /// CPU time of the server process from the first deadline until every due bomb had
+    /// executed, per execution: steadier than the rate when the machine's speed drifts
+    /// between runs.
+    pub server_cpu_us_per_execution: Option<f64>,
+    /// The same for the whole machine: the server, the database server if any, and this
+    /// tool's polling.
+    pub machine_cpu_us_per_execution: Option<f64>,
     pub restart_to_first_fire_ms: f64,
     pub commit_ceiling: CommitCeiling,
 }
@@ -131,7 +138,17 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_pending = server.rss_bytes()?;
     eprintln!("waiting for {} bombs due at {deadline}…", args.due);
+    // CPU time is counted from the first deadline: before it the machine may still be
+    // busy with what seeding left (PostgreSQL's autovacuum, say).
+    let until_first = (deadline - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(until_first).await;
+    let cpu_before = (server.cpu_seconds(), machine_busy_seconds());
     let executed = wait_executed(&store, &due, deadline + spread).await?;
+    let cpu_us_per_execution = |before: Option<f64>, after: Option<f64>| {
+        Some((after? - before?) * 1e6 / args.due as f64)
+    };
+    let server_cpu_us = cpu_us_per_execution(cpu_before.0, server.cpu_seconds());
+    let machine_cpu_us = cpu_us_per_execution(cpu_before.1, machine_busy_seconds());
     let lateness_us: Vec<i64> = executed
         .iter()
         .zip(&due)
@@ -187,6 +204,8 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
         executed_early,
         drain_seconds,
         executions_per_second: args.due as f64 / drain_seconds,
+        server_cpu_us_per_execution: server_cpu_us,
+        machine_cpu_us_per_execution: machine_cpu_us,
         restart_to_first_fire_ms: restart_to_first_fire.as_secs_f64() * 1000.0,
         commit_ceiling,
     };
@@ -373,6 +392,11 @@ impl ServerProcess {
         }
     }
 
+    /// CPU seconds the server has used so far, from /proc (Linux).
+    fn cpu_seconds(&self) -> Option<f64> {
+        process_cpu_seconds(self.child.id())
+    }
+
     /// Resident memory, from /proc (Linux).
     fn rss_bytes(&self) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
@@ -430,6 +454,12 @@ fn print_report(r: &TimersReport) {
     println!(
         "  drain                         {:>9.2} s = {:.0} executions/s   target >= 5,000/s",
         r.drain_seconds, r.executions_per_second
+    );
+    let us = |v: Option<f64>| v.map_or_else(|| "?".to_owned(), |v| format!("{v:.0}"));
+    println!(
+        "  CPU per execution             {:>9} µs server, {} µs machine",
+        us(r.server_cpu_us_per_execution),
+        us(r.machine_cpu_us_per_execution)
     );
     println!(
         "  restart to first fire         {:>9.0} ms   target < 2000 ms",

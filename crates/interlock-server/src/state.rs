@@ -63,7 +63,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             node: "local".to_owned(),
-            job_concurrency: 128,
+            job_concurrency: 1024,
             job_lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             max_execution_attempts: 6,

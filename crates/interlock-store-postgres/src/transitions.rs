@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use interlock_store::{
     ActionChange, ActionRecord, AuditDraft, NewDelivery, NewJob, Result, StoreError,
 };
@@ -29,8 +31,11 @@ const MAX_BATCH: usize = 512;
 
 pub(crate) type ChangeQueue = GroupCommit<ActionChange, ActionRecord>;
 
+/// Batches written at once by one node (see `interlock_store_sql::group`).
+const LANES: usize = 3;
+
 pub(crate) fn queue() -> ChangeQueue {
-    GroupCommit::new(MAX_BATCH)
+    GroupCommit::with_lanes(MAX_BATCH, LANES)
 }
 
 pub(crate) async fn apply(db: &Db, change: ActionChange) -> Result<ActionRecord> {
@@ -51,17 +56,19 @@ async fn apply_batch(
     tx: &mut Tx,
     changes: &[ActionChange],
 ) -> Result<Vec<Result<ActionRecord>>> {
-    let drafts: Vec<&AuditDraft> = changes.iter().flat_map(|c| &c.audit).collect();
-    let mut audit = Appender::lock(db, tx, &drafts).await?;
+    let mut audited: Vec<(DateTime<Utc>, &AuditDraft)> = Vec::new();
     let mut results: Vec<Option<Result<ActionRecord>>> = changes.iter().map(|_| None).collect();
     let mut todo: Vec<usize> = (0..changes.len()).collect();
     while !todo.is_empty() {
         // This round: the first waiting change of each action; the rest wait.
         let mut seen = HashSet::new();
-        let (round, later): (Vec<usize>, Vec<usize>) = todo
+        let (mut round, later): (Vec<usize>, Vec<usize>) = todo
             .into_iter()
             .partition(|&i| seen.insert(changes[i].action.id));
         todo = later;
+        // Rows locked in id order, as in every batch: two batches written side by side
+        // (lanes, or nodes) that change the same actions wait rather than deadlock.
+        round.sort_by_key(|&i| changes[i].action.id);
         let won = update_round(tx, changes, &round).await?;
         // Races are rare: most rounds read nothing here.
         let lost: Vec<Uuid> = round
@@ -75,7 +82,8 @@ async fn apply_batch(
             let c = &changes[i];
             results[i] = Some(match won.get(&i) {
                 Some(updated) => {
-                    audit.push_all(rows::to_millis(c.at), &c.audit);
+                    let at = rows::to_millis(c.at);
+                    audited.extend(c.audit.iter().map(|d| (at, d)));
                     winners.push(c);
                     Ok(updated.clone())
                 }
@@ -87,6 +95,13 @@ async fn apply_batch(
             });
         }
         write_consequences(tx, &winners).await?;
+    }
+    // The audit chain last: its lock is held from here to the commit, so batches
+    // written side by side do everything else at the same time.
+    let drafts: Vec<&AuditDraft> = audited.iter().map(|(_, d)| *d).collect();
+    let mut audit = Appender::lock(db, tx, &drafts).await?;
+    for (at, d) in audited {
+        audit.push(at, d);
     }
     audit.write(tx).await?;
     Ok(results

@@ -1,6 +1,9 @@
-//! Group commit of concurrent changes: changes that arrive while one batch is being
+//! Group commit of concurrent changes: changes that arrive while a batch is being
 //! written wait and then go together in the next, one transaction (one fsync) for the
-//! whole batch. Within a batch the writer applies them in arrival order.
+//! whole batch. Within a batch the writer applies them in arrival order. A database with
+//! one writer (SQLite) writes one batch at a time; one whose transactions run side by
+//! side (PostgreSQL) may write a few at once, in lanes, so that one batch's statements
+//! run while another waits for its commit to reach the disk.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -16,21 +19,27 @@ pub trait BatchWriter<C, R>: Clone + Send + Sync + 'static {
 
 type Reply<R> = oneshot::Sender<Result<R>>;
 
-/// Changes waiting to be written, and the turn to write them.
+/// Changes waiting to be written, and the turns (lanes) to write them.
 #[derive(Debug)]
 pub struct GroupCommit<C, R> {
     max_batch: usize,
     pending: Mutex<Vec<(C, Reply<R>)>>,
-    turn: tokio::sync::Mutex<()>,
+    turns: tokio::sync::Semaphore,
 }
 
 impl<C: Send + Sync + 'static, R: Send + 'static> GroupCommit<C, R> {
-    /// At most `max_batch` changes go in one transaction; more wait for the next.
+    /// At most `max_batch` changes go in one transaction; more wait for the next. One
+    /// batch is written at a time.
     pub fn new(max_batch: usize) -> Self {
+        Self::with_lanes(max_batch, 1)
+    }
+
+    /// As [`GroupCommit::new`], with up to `lanes` batches written at once.
+    pub fn with_lanes(max_batch: usize, lanes: usize) -> Self {
         GroupCommit {
             max_batch: max_batch.max(1),
             pending: Mutex::new(Vec::new()),
-            turn: tokio::sync::Mutex::new(()),
+            turns: tokio::sync::Semaphore::new(lanes.max(1)),
         }
     }
 
@@ -46,8 +55,8 @@ impl<C: Send + Sync + 'static, R: Send + 'static> GroupCommit<C, R> {
                         Err(StoreError::Backend("a change was dropped unwritten".into()))
                     });
                 }
-                // Whoever gets the turn writes everything queued by then, up to a batch.
-                _turn = self.turn.lock() => {
+                // Whoever gets a turn writes everything queued by then, up to a batch.
+                _turn = self.turns.acquire() => {
                     let batch: Vec<_> = {
                         let mut pending = self.lock();
                         let n = pending.len().min(self.max_batch);

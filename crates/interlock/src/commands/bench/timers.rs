@@ -143,12 +143,12 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let until_first = (deadline - Utc::now()).to_std().unwrap_or_default();
     tokio::time::sleep(until_first).await;
     let cpu_before = (server.cpu_seconds(), machine_busy_seconds());
-    let executed = wait_executed(&store, &due, deadline + spread).await?;
-    let cpu_us_per_execution = |before: Option<f64>, after: Option<f64>| {
-        Some((after? - before?) * 1e6 / args.due as f64)
-    };
+    wait_drained(&store, &due).await?;
+    let cpu_us_per_execution =
+        |before: Option<f64>, after: Option<f64>| Some((after? - before?) * 1e6 / args.due as f64);
     let server_cpu_us = cpu_us_per_execution(cpu_before.0, server.cpu_seconds());
     let machine_cpu_us = cpu_us_per_execution(cpu_before.1, machine_busy_seconds());
+    let executed = executions_of(&store, &due).await?;
     let lateness_us: Vec<i64> = executed
         .iter()
         .zip(&due)
@@ -294,20 +294,23 @@ async fn seed(
     Ok(ids)
 }
 
-/// Reads every due bomb's execution time once they have all run; `last` is the last
-/// deadline. Until then it polls one bomb, the last due, every 200 ms: reading all of
-/// them while the drain runs would take CPU from the server being measured.
-async fn wait_executed(
+/// Waits for the drain: polls one bomb, the last due, every 200 ms (reading all of them
+/// while the drain runs would take CPU from the server being measured).
+async fn wait_drained(store: &Arc<dyn Store>, ids: &[(Uuid, DateTime<Utc>)]) -> anyhow::Result<()> {
+    let Some((latest, last)) = ids.iter().max_by_key(|(_, due)| *due) else {
+        return Ok(());
+    };
+    let until_due = (*last - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(until_due).await;
+    wait_executed_one(store, *latest, Duration::from_millis(200)).await
+}
+
+/// Every due bomb's execution time, once they have all run.
+async fn executions_of(
     store: &Arc<dyn Store>,
     ids: &[(Uuid, DateTime<Utc>)],
-    last: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
-    let until_due = (last - Utc::now()).to_std().unwrap_or_default();
-    tokio::time::sleep(until_due).await;
     let started = Instant::now();
-    if let Some((latest, _)) = ids.iter().max_by_key(|(_, due)| *due) {
-        wait_executed_one(store, *latest, Duration::from_millis(200)).await?;
-    }
     loop {
         let mut done = Vec::with_capacity(ids.len());
         for (id, _) in ids {

@@ -63,68 +63,6 @@ where
     }
 }
 
-/// A row SQLite handed over inside a JSON array (`json_array(col, …)`), its values in
-/// the order of `names`. Many rows read as one JSON value cross from the database's
-/// thread in one message, where row by row each is a message and a wake-up of its own.
-#[derive(Debug)]
-pub struct JsonRow<'a> {
-    names: &'a [&'a str],
-    values: Vec<Value>,
-}
-
-impl<'a> JsonRow<'a> {
-    /// The rows of `json_group_array(json_array(…))` over the columns `names`.
-    pub fn parse_all(names: &'a [&'a str], text: &str) -> Result<Vec<JsonRow<'a>>> {
-        let rows: Vec<Vec<Value>> = parse_json("rows", text)?;
-        rows.into_iter()
-            .map(|values| {
-                if values.len() == names.len() {
-                    Ok(JsonRow { names, values })
-                } else {
-                    Err(corrupt(format_args!(
-                        "rows: {} values for {} columns",
-                        values.len(),
-                        names.len()
-                    )))
-                }
-            })
-            .collect()
-    }
-
-    fn value(&self, col: &str) -> Result<&Value> {
-        self.names
-            .iter()
-            .position(|n| *n == col)
-            .map(|i| &self.values[i])
-            .ok_or_else(|| corrupt(format_args!("column {col}: not read")))
-    }
-}
-
-impl Columns for JsonRow<'_> {
-    fn opt_text(&self, col: &str) -> Result<Option<String>> {
-        match self.value(col)? {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s.clone())),
-            other => Err(corrupt(format_args!(
-                "column {col}: text expected, got {other}"
-            ))),
-        }
-    }
-
-    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
-        match self.value(col)? {
-            Value::Null => Ok(None),
-            Value::Number(n) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| corrupt(format_args!("column {col}: {n} is not an integer"))),
-            other => Err(corrupt(format_args!(
-                "column {col}: integer expected, got {other}"
-            ))),
-        }
-    }
-}
-
 /// A text column that may not be NULL.
 pub fn text(row: &impl Columns, col: &str) -> Result<String> {
     row.opt_text(col)?
@@ -359,22 +297,6 @@ pub const ACTION_COLUMNS: &str = "id, team_id, category, title, rationale, paylo
     decided_by_kind, decided_by_id, reason, comment, attempts, last_error, created_at, \
     updated_at, executed_at";
 pub const ACTION_COLUMN_COUNT: usize = 36;
-
-/// The names in [`ACTION_COLUMNS`], in order.
-static ACTION_COLUMN_NAMES: std::sync::LazyLock<Vec<&str>> =
-    std::sync::LazyLock::new(|| ACTION_COLUMNS.split(',').map(str::trim).collect());
-
-/// `json_array` of every column of [`ACTION_COLUMNS`], in order, for [`actions_from_json`].
-pub static ACTION_AS_JSON_ARRAY: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("json_array({ACTION_COLUMNS})"));
-
-/// The actions of `json_group_array(` [`ACTION_AS_JSON_ARRAY`] `)`.
-pub fn actions_from_json(text: &str) -> Result<Vec<ActionRecord>> {
-    JsonRow::parse_all(&ACTION_COLUMN_NAMES, text)?
-        .iter()
-        .map(action)
-        .collect()
-}
 
 /// Binds every column of [`ACTION_COLUMNS`] for one action, in that order.
 pub fn push_action(mut s: impl Binds, a: &ActionRecord) {

@@ -410,6 +410,25 @@ pub async fn a_reminder_for_an_action_that_left_armed_is_not_recorded_and_ends_t
     assert_eq!(store.next_job_due().await.unwrap(), None);
 }
 
+/// The first execution attempt of `a` (its job `job_id`) failed at t(101), to be tried
+/// again at t(130).
+fn first_attempt_failed(a: &ActionRecord, job_id: i64) -> AttemptFailed {
+    AttemptFailed {
+        action_id: a.id,
+        job_id,
+        at: t(101),
+        attempts: 1,
+        error: "HTTP 503".to_owned(),
+        retry_at: t(130),
+        audit: draft(
+            Some(a.team_id),
+            &Actor::system("executor"),
+            &a.id.to_string(),
+            "execution.failed",
+        ),
+    }
+}
+
 pub async fn a_failed_attempt_is_recorded_and_its_job_is_ready_again_at_the_retry_time(
     store: Arc<dyn Store>,
 ) {
@@ -425,21 +444,10 @@ pub async fn a_failed_attempt_is_recorded_and_its_job_is_ready_again_at_the_retr
         .expect("the execution job");
     assert_eq!(job.kind, JobKind::Execute);
 
-    let failure = AttemptFailed {
-        action_id: a.id,
-        job_id: job.id,
-        at: t(101),
-        attempts: 1,
-        error: "HTTP 503".to_owned(),
-        retry_at: t(130),
-        audit: draft(
-            Some(a.team_id),
-            &Actor::system("executor"),
-            &a.id.to_string(),
-            "execution.failed",
-        ),
-    };
-    store.record_attempt_failure(failure).await.unwrap();
+    store
+        .record_attempt_failure(first_attempt_failed(&a, job.id))
+        .await
+        .unwrap();
     let after = store.action(a.id).await.unwrap().unwrap();
     assert_eq!(after.attempts, 1);
     assert_eq!(after.last_error.as_deref(), Some("HTTP 503"));
@@ -495,21 +503,10 @@ pub async fn a_change_answers_with_the_action_exactly_as_stored(store: Arc<dyn S
         .into_iter()
         .find(|j| j.kind == JobKind::Execute)
         .expect("the execution job");
-    let failure = AttemptFailed {
-        action_id: a.id,
-        job_id: job.id,
-        at: t(101),
-        attempts: 1,
-        error: "HTTP 503".to_owned(),
-        retry_at: t(102),
-        audit: draft(
-            Some(a.team_id),
-            &Actor::system("executor"),
-            &a.id.to_string(),
-            "execution.failed",
-        ),
-    };
-    store.record_attempt_failure(failure).await.unwrap();
+    store
+        .record_attempt_failure(first_attempt_failed(&a, job.id))
+        .await
+        .unwrap();
     // `approved` was read before the failed attempt: its attempts and error are stale.
     let done = ActionChange {
         update: ActionUpdate {

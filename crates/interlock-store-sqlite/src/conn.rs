@@ -126,10 +126,13 @@ impl Tx {
         writer: &Shared,
         then: impl FnOnce(&mut QueryBuilder<Sqlite>),
     ) -> Result<(Tx, Vec<SqliteRow>)> {
-        let conn = writer.lock().await?;
-        let mut tx = Tx { conn: Some(conn) };
+        // The statements are built before the writer is taken: the writer is the one
+        // thing every write waits for, so nothing that can be done without it is done
+        // while holding it.
         let mut q = QueryBuilder::new("BEGIN IMMEDIATE;\n");
         then(&mut q);
+        let conn = writer.lock().await?;
+        let mut tx = Tx { conn: Some(conn) };
         // On an error `tx` is dropped, which rolls back whatever did begin. Callers read
         // with constant texts (their values bound as JSON), so the query stays prepared.
         let rows = q

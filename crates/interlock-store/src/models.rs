@@ -326,6 +326,22 @@ pub struct ActionUpdate {
     pub executed_at: Option<DateTime<Utc>>,
 }
 
+impl ActionUpdate {
+    /// This update followed by `later`: each field as `later` sets it, else as this one.
+    pub fn then(self, later: ActionUpdate) -> ActionUpdate {
+        ActionUpdate {
+            payload: later.payload.or(self.payload),
+            original_payload: later.original_payload.or(self.original_payload),
+            decided_by: later.decided_by.or(self.decided_by),
+            reason: later.reason.or(self.reason),
+            comment: later.comment.or(self.comment),
+            last_error: later.last_error.or(self.last_error),
+            attempts: later.attempts.or(self.attempts),
+            executed_at: later.executed_at.or(self.executed_at),
+        }
+    }
+}
+
 impl ActionRecord {
     /// This action as `transition` with `update` at `at` leaves it: what a conditional
     /// update writes. Fields that change without a new version (attempts and errors
@@ -378,6 +394,41 @@ pub struct ActionChange {
 impl ActionChange {
     pub fn action_id(&self) -> Uuid {
         self.action.id
+    }
+
+    /// This change followed at once by `next`, which was made from the action as this
+    /// change leaves it, written as one change: a single conditional update from this
+    /// change's status and version to `next`'s, with the jobs, notifications and audit
+    /// entries of both (in order). Both happen or neither does. Only for steps between
+    /// which nothing happens outside the database, such as an execution that is only its
+    /// own record (the `log` connector).
+    pub fn then(self, next: ActionChange) -> ActionChange {
+        debug_assert_eq!(self.action.id, next.action.id);
+        debug_assert_eq!(self.transition.to_version, next.transition.from_version);
+        let mut audit = self.audit;
+        audit.extend(next.audit);
+        let mut jobs = self.jobs;
+        jobs.extend(next.jobs);
+        let mut deliveries = self.deliveries;
+        deliveries.extend(next.deliveries);
+        ActionChange {
+            transition: Transition {
+                event: next.transition.event,
+                from: self.transition.from,
+                to: next.transition.to,
+                from_version: self.transition.from_version,
+                to_version: next.transition.to_version,
+            },
+            at: next.at,
+            update: self.update.then(next.update),
+            jobs,
+            finish_job: next.finish_job.or(self.finish_job),
+            continue_as: next.continue_as,
+            stop_timer: self.stop_timer || next.stop_timer,
+            audit,
+            deliveries,
+            action: self.action,
+        }
     }
 }
 

@@ -69,9 +69,9 @@ pub async fn execute(
 ) -> Outcome {
     match config {
         ConnectorConfig::Log => {
-            tracing::info!(action = %action.id, category = %action.category, title = %action.title, "executed by the log connector");
+            log_line(record);
             Outcome::Done {
-                detail: json!({"connector": "log"}),
+                detail: log_detail(),
             }
         }
         ConnectorConfig::Builtin => builtin::run(state, record).await,
@@ -94,6 +94,17 @@ pub async fn execute(
             }
         }
     }
+}
+
+/// What the `log` connector reports: it records the action as done and nothing else,
+/// so it cannot fail.
+pub fn log_detail() -> Value {
+    json!({"connector": "log"})
+}
+
+/// The `log` connector's line in the server's log.
+pub fn log_line(record: &ActionRecord) {
+    tracing::info!(action = %record.id, category = %record.category, title = %record.title, "executed by the log connector");
 }
 
 /// "Send a test" for a connector: a webhook gets a signed `test` event, an SMTP server a

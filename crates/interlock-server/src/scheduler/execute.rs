@@ -1,8 +1,11 @@
 //! Running an action through its connector, outside any transaction, then recording the
 //! outcome: executed, a retry later with back-off, or failed.
 
-use interlock_store::{ActionRecord, ActionUpdate, Actor, AttemptFailed, AuditDraft, Job};
-use serde_json::json;
+use interlock_store::{
+    ActionChange, ActionRecord, ActionUpdate, Actor, AttemptFailed, AuditDraft, ConnectorConfig,
+    Job, JobKind,
+};
+use serde_json::{Value, json};
 
 use super::{backoff, finish};
 use crate::api::views::ActionView;
@@ -25,11 +28,7 @@ pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyho
     if state_of(&action).start_execution().is_err() {
         return finish(state, job).await;
     }
-    let config = state
-        .connectors
-        .configured(&state.store, action.team_id, action.category)
-        .await?
-        .unwrap_or_else(|| connectors::default_for(action.category));
+    let config = connector_of(state, &action).await?;
     let view = ActionView::load(state, &action)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
@@ -41,16 +40,8 @@ pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyho
     let (transition, update, audit) = match outcome {
         Outcome::Done { detail } => {
             metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
-            let update = ActionUpdate {
-                attempts: Some(attempts),
-                executed_at: Some(now),
-                ..ActionUpdate::default()
-            };
-            (
-                state_of(&action).execution_succeeded(),
-                update,
-                json!({"attempt": attempts, "connector": connector, "result": detail}),
-            )
+            let (update, audit) = succeeded(attempts, now, connector, detail);
+            (state_of(&action).execution_succeeded(), update, audit)
         }
         Outcome::Retry { error } if job.attempt < state.settings.max_execution_attempts => {
             let retry_at = now
@@ -110,6 +101,75 @@ pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyho
     .await
     {
         Ok(_) => Ok(()),
+        Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
+        Err(Refused::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The connector that executes `action`: its team's for the category, else the default.
+async fn connector_of(state: &AppState, action: &ActionRecord) -> anyhow::Result<ConnectorConfig> {
+    Ok(state
+        .connectors
+        .configured(&state.store, action.team_id, action.category)
+        .await?
+        .unwrap_or_else(|| connectors::default_for(action.category)))
+}
+
+/// What a successful attempt sets, and its audit data.
+fn succeeded(
+    attempts: u32,
+    now: chrono::DateTime<chrono::Utc>,
+    connector: &str,
+    detail: Value,
+) -> (ActionUpdate, Value) {
+    let update = ActionUpdate {
+        attempts: Some(attempts),
+        executed_at: Some(now),
+        ..ActionUpdate::default()
+    };
+    let audit = json!({"attempt": attempts, "connector": connector, "result": detail});
+    (update, audit)
+}
+
+/// Whether `action`'s connector is only the record of its execution (`log`). Such an
+/// execution is written together with the change that starts it ([`start_and_log`]).
+pub async fn only_recorded(state: &AppState, action: &ActionRecord) -> anyhow::Result<bool> {
+    Ok(connector_of(state, action).await? == ConnectorConfig::Log)
+}
+
+/// Starts the execution (`start`, a change to `executing` that finishes `job`) and
+/// records it done by the `log` connector, in one change. SPEC §9 records the state
+/// before and after an execution so that a crash in between repeats what happened
+/// outside; this connector does nothing outside, so both go in one commit: the action
+/// goes through `executing` to `executed` (both audit entries are written) or, if the
+/// commit does not happen, stays as it was for the timer to fire again.
+pub async fn start_and_log(state: &AppState, job: &Job, start: ActionChange) -> anyhow::Result<()> {
+    let executing = start
+        .action
+        .after(&start.transition, &start.update, start.at);
+    let transition = state_of(&executing).execution_succeeded()?;
+    let now = start.at;
+    let (update, audit) = succeeded(executing.attempts + 1, now, "log", connectors::log_detail());
+    let system = Actor::system("executor");
+    let done = change(
+        &executing,
+        transition,
+        &system,
+        now,
+        update,
+        audit,
+        Some(job.id),
+    );
+    let mut start = start;
+    // The execution job it would schedule is this very change.
+    start.jobs.retain(|j| j.kind != JobKind::Execute);
+    match apply(state, start.then(done)).await {
+        Ok(executed) => {
+            connectors::log_line(&executed);
+            metrics::counter!("interlock_transitions_total", "to" => "executing").increment(1);
+            metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
+            Ok(())
+        }
         Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
         Err(Refused::Store(e)) => Err(e.into()),
     }

@@ -113,6 +113,9 @@ async fn fire(
         Some(job.id),
     );
     let executes_now = transition.to == Status::Executing;
+    if executes_now && execute::only_recorded(state, action).await? {
+        return execute::start_and_log(state, job, c).await;
+    }
     if executes_now {
         // This job becomes the execution and this worker runs it straight away: no
         // second job, claim or commit between a deadline and its execution.

@@ -31,6 +31,53 @@ async fn a_time_bomb_executes_at_its_deadline_and_not_before() {
 }
 
 #[tokio::test]
+async fn a_time_bomb_on_the_log_connector_passes_through_executing_in_the_audit_trail() {
+    // The log connector's execution is written in the deadline's own commit; the trail
+    // must still show both steps, each with its own version, and one attempt.
+    let s = TestServer::start().await;
+    let a = s.propose_refund("120.00").await;
+    let id = id_of(&a);
+    let armed = a["version"].as_u64().unwrap();
+    s.advance(TimeDelta::hours(24));
+    let done = s.wait_status(&id, "executed").await;
+    assert_eq!(done["version"], armed + 2, "{done:#}");
+    assert_eq!(done["attempts"], 1, "{done:#}");
+    assert!(done["executed_at"].is_string(), "{done:#}");
+    let (_, trail) = s
+        .get(&format!("/v1/audit?action={id}&limit=500"), &s.admin)
+        .await;
+    let steps: Vec<(String, String, String, u64)> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|e| e["data"]["to"].is_string() && e["type"] != "action.proposed")
+        .map(|e| {
+            let d = &e["data"];
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                d["from"].as_str().unwrap().to_owned(),
+                d["to"].as_str().unwrap().to_owned(),
+                d["version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let step = |t: &str, from: &str, to: &str, v| (t.to_owned(), from.to_owned(), to.to_owned(), v);
+    assert_eq!(
+        steps,
+        [
+            step("action.deadline_reached", "armed", "executing", armed + 1),
+            step("action.executed", "executing", "executed", armed + 2),
+        ],
+        "{trail:#}"
+    );
+    let executed = &trail["entries"][0];
+    assert_eq!(executed["data"]["connector"], "log", "{executed:#}");
+    assert_eq!(executed["data"]["attempt"], 1, "{executed:#}");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn reminders_are_recorded_as_they_fall_due() {
     let s = TestServer::start().await;
     let a = s.propose_refund("120.00").await;

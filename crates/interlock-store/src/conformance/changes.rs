@@ -117,6 +117,85 @@ pub async fn an_applied_change_updates_fields_bumps_the_version_and_writes_its_c
     assert_audit_verifies(&*store).await;
 }
 
+pub async fn two_changes_joined_with_then_take_effect_together_or_not_at_all(
+    store: Arc<dyn Store>,
+) {
+    let support = team(&*store, "support").await;
+    let a = insert(&*store, armed_proposal(armed(support.id))).await;
+    let maria = member("maria");
+    let approve = ActionChange {
+        jobs: Vec::new(),
+        ..approval(&a, &maria, t(100))
+    };
+    let executing = a.after(&approve.transition, &approve.update, approve.at);
+    let executed = ActionChange {
+        update: ActionUpdate {
+            executed_at: Some(t(100)),
+            attempts: Some(1),
+            ..ActionUpdate::default()
+        },
+        audit: vec![draft(
+            Some(a.team_id),
+            &Actor::system("executor"),
+            &a.id.to_string(),
+            "action.executed",
+        )],
+        deliveries: vec![NewDelivery {
+            id: Uuid::now_v7(),
+            team_id: a.team_id,
+            action_id: Some(a.id),
+            event: "action.executed".to_owned(),
+            reminder: None,
+            payload: json!({}),
+            callback_url: None,
+        }],
+        ..change(
+            &executing,
+            state(&executing).execution_succeeded().unwrap(),
+            t(100),
+        )
+    };
+    let joined = approve.then(executed);
+
+    let done = store.apply_change(joined.clone()).await.unwrap();
+    assert_eq!(done.status, Status::Executed);
+    assert_eq!(done.version, a.version + 2);
+    assert_eq!(done.decided_by, Some(maria), "the first change's update");
+    assert_eq!(done.comment.as_deref(), Some("shorter"));
+    assert_eq!(done.attempts, 1, "the second change's update");
+    assert_eq!(done.executed_at, Some(t(100)));
+    assert_eq!(store.action(a.id).await.unwrap(), Some(done.clone()));
+    let events: Vec<String> = audit_of(&*store, &a.id.to_string())
+        .await
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        ["action.proposed", "action.approved", "action.executed"]
+    );
+    let deliveries = store.deliveries_for_action(a.id).await.unwrap();
+    let events: Vec<&str> = deliveries.iter().map(|d| d.event.as_str()).collect();
+    assert_eq!(
+        events,
+        ["time_bomb.armed", "action.approved", "action.executed"]
+    );
+    assert!(
+        claim_all(&*store, "w").await.is_empty(),
+        "the timer was stopped"
+    );
+    let entries = assert_audit_verifies(&*store).await;
+
+    // Again, from the version it started from: neither step is written twice.
+    let err = store.apply_change(joined).await.unwrap_err();
+    let StoreError::Conflict(current) = err else {
+        panic!("expected a conflict, got {err:?}");
+    };
+    assert_eq!(*current, done);
+    assert_eq!(assert_audit_verifies(&*store).await, entries);
+    assert_eq!(store.deliveries_for_action(a.id).await.unwrap().len(), 3);
+}
+
 pub async fn a_change_from_a_stale_version_is_a_conflict_that_writes_nothing(
     store: Arc<dyn Store>,
 ) {

@@ -88,6 +88,7 @@ macro_rules! conformance_tests {
             // changes
             an_applied_change_updates_fields_bumps_the_version_and_writes_its_consequences,
             a_change_from_a_stale_version_is_a_conflict_that_writes_nothing,
+            two_changes_joined_with_then_take_effect_together_or_not_at_all,
             a_change_to_an_unknown_action_is_not_found,
             of_twenty_racing_changes_to_one_action_exactly_one_wins,
             a_change_that_stops_the_timer_ends_the_pending_timer_job,

@@ -94,6 +94,15 @@ impl EntryRow {
     }
 }
 
+/// An entry ready to be chained: see [`Chains::prepare`].
+#[derive(Debug)]
+pub struct PreparedEntry<'a> {
+    chain: String,
+    at: DateTime<Utc>,
+    data: String,
+    draft: &'a AuditDraft,
+}
+
 /// The chains one transaction appends to, and the entries it appends.
 #[derive(Debug)]
 pub struct Chains {
@@ -159,19 +168,39 @@ impl Chains {
         Ok(())
     }
 
-    /// Numbers and chains `draft` at `at`; its chain's head must be known. The data is
-    /// serialized once, and that exact text is both hashed and stored.
+    /// Numbers and chains `draft` at `at`; its chain's head must be known.
     pub fn push(&mut self, at: DateTime<Utc>, draft: &AuditDraft) {
-        let chain = self.chain_of(draft);
+        let entry = self.prepare(at, draft);
+        self.push_prepared(entry);
+    }
+
+    /// What of `draft`'s entry does not depend on its chain's head, made ahead (before a
+    /// transaction takes the write lock) to append later with [`Chains::push_prepared`].
+    /// The data is serialized once, and that exact text is both hashed and stored.
+    pub fn prepare<'a>(&self, at: DateTime<Utc>, draft: &'a AuditDraft) -> PreparedEntry<'a> {
+        PreparedEntry {
+            chain: self.chain_of(draft),
+            // Hash the instant as stored (milliseconds), so the stored entry verifies.
+            at: rows::to_millis(at),
+            data: draft.data.to_string(),
+            draft,
+        }
+    }
+
+    /// Numbers, chains and hashes a prepared entry; its chain's head must be known.
+    pub fn push_prepared(&mut self, entry: PreparedEntry<'_>) {
+        let PreparedEntry {
+            chain,
+            at,
+            data,
+            draft,
+        } = entry;
         let (seq, prev_hash) = self
             .heads
             .get(&chain)
             .cloned()
             .unwrap_or((0, GENESIS.to_owned()));
         let seq = seq + 1;
-        let data = draft.data.to_string();
-        // Hash the instant as stored (milliseconds), so the stored entry verifies.
-        let at = rows::to_millis(at);
         let hash = audit::entry_hash(&HashInput {
             chain: &chain,
             seq,

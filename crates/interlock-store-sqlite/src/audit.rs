@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use interlock_store::audit::GENESIS;
 use interlock_store::{AuditDraft, AuditEntry, AuditFilter, Page, Result};
-use interlock_store_sql::chain::{self, Chains};
+use interlock_store_sql::chain::{self, Chains, PreparedEntry};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -41,6 +41,19 @@ impl AuditAppender {
     /// read of their own.
     pub fn preload(&mut self, rows: &[SqliteRow], drafts: &[&AuditDraft]) -> Result<()> {
         self.chains.load_heads(rows, drafts)
+    }
+
+    /// `draft`'s entry made ahead (see [`Chains::prepare`]), for [`AuditAppender::push_prepared`].
+    pub fn prepare<'a>(&self, at: DateTime<Utc>, draft: &'a AuditDraft) -> PreparedEntry<'a> {
+        self.chains.prepare(at, draft)
+    }
+
+    /// Appends entries made ahead whose chains' heads were preloaded
+    /// ([`AuditAppender::preload`] takes every chain of the drafts it is given).
+    pub fn push_prepared<'a>(&mut self, entries: impl IntoIterator<Item = PreparedEntry<'a>>) {
+        for entry in entries {
+            self.chains.push_prepared(entry);
+        }
     }
 
     /// Numbers and chains `draft` at `at`, reading its chain's head first if need be.

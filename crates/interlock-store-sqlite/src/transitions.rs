@@ -55,6 +55,12 @@ impl BatchWriter<ActionChange, ActionRecord> for Db {
 async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<ActionRecord>>> {
     let mut audit = AuditAppender::new(db);
     let drafts: Vec<&AuditDraft> = changes.iter().flat_map(|c| &c.audit).collect();
+    // Everything of the entries that does not need the chains' heads is made before the
+    // writer is taken; while it is held, winners only have theirs numbered and hashed.
+    let mut entries: Vec<Vec<_>> = changes
+        .iter()
+        .map(|c| c.audit.iter().map(|d| audit.prepare(c.at, d)).collect())
+        .collect();
     let mut todo: Vec<usize> = (0..changes.len()).collect();
     let mut round = next_round(changes, &mut todo);
     // The first round travels with the transaction's start and the read of the audit
@@ -80,9 +86,7 @@ async fn apply_batch(db: &Db, changes: &[ActionChange]) -> Result<Vec<Result<Act
             let c = &changes[i];
             results[i] = Some(match updated.get(&c.action.id) {
                 Some(row) => {
-                    audit
-                        .push_all(&mut tx, rows::to_millis(c.at), &c.audit)
-                        .await?;
+                    audit.push_prepared(std::mem::take(&mut entries[i]));
                     winners.push(c);
                     Ok(rows::written(c, *row)?)
                 }

@@ -112,6 +112,9 @@ async fn fire(
         audit,
         Some(job.id),
     );
+    // The action's timer is this very job, which the change finishes or hands on: a
+    // second update of the same row to stop it would only cost a write.
+    c.stop_timer = false;
     let executes_now = transition.to == Status::Executing;
     if executes_now && execute::only_recorded(state, action).await? {
         return execute::start_and_log(state, job, c).await;

@@ -1,16 +1,17 @@
 //! Running an action through its connector, outside any transaction, then recording the
 //! outcome: executed, a retry later with back-off, or failed.
 
+use interlock_core::Transition;
 use interlock_store::{
     ActionChange, ActionRecord, ActionUpdate, Actor, AttemptFailed, AuditDraft, ConnectorConfig,
     Job, JobKind,
 };
 use serde_json::{Value, json};
 
-use super::{backoff, finish};
+use super::{apply_for, backoff, finish};
 use crate::api::views::ActionView;
 use crate::connectors::{self, Outcome};
-use crate::service::transitions::{Refused, apply, change, state_of};
+use crate::service::transitions::{change, state_of};
 use crate::state::AppState;
 
 /// Runs the execution `job`; `subject` is its action if already read.
@@ -86,24 +87,9 @@ pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyho
     let Ok(transition) = transition else {
         return finish(state, job).await;
     };
-    match apply(
-        state,
-        change(
-            &action,
-            transition,
-            &system,
-            now,
-            update,
-            audit,
-            Some(job.id),
-        ),
-    )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
-        Err(Refused::Store(e)) => Err(e.into()),
-    }
+    let done = recorded(&action, transition, now, update, audit, job);
+    apply_for(state, job, done).await?;
+    Ok(())
 }
 
 /// The connector that executes `action`: its team's for the category, else the default.
@@ -113,6 +99,27 @@ async fn connector_of(state: &AppState, action: &ActionRecord) -> anyhow::Result
         .configured(&state.store, action.team_id, action.category)
         .await?
         .unwrap_or_else(|| connectors::default_for(action.category)))
+}
+
+/// The executor's record of an execution's outcome, finishing `job`.
+fn recorded(
+    action: &ActionRecord,
+    transition: Transition,
+    now: chrono::DateTime<chrono::Utc>,
+    update: ActionUpdate,
+    audit: Value,
+    job: &Job,
+) -> ActionChange {
+    let executor = Actor::system("executor");
+    change(
+        action,
+        transition,
+        &executor,
+        now,
+        update,
+        audit,
+        Some(job.id),
+    )
 }
 
 /// What a successful attempt sets, and its audit data.
@@ -150,27 +157,14 @@ pub async fn start_and_log(state: &AppState, job: &Job, start: ActionChange) -> 
     let transition = state_of(&executing).execution_succeeded()?;
     let now = start.at;
     let (update, audit) = succeeded(executing.attempts + 1, now, "log", connectors::log_detail());
-    let system = Actor::system("executor");
-    let done = change(
-        &executing,
-        transition,
-        &system,
-        now,
-        update,
-        audit,
-        Some(job.id),
-    );
+    let done = recorded(&executing, transition, now, update, audit, job);
     let mut start = start;
     // The execution job it would schedule is this very change.
     start.jobs.retain(|j| j.kind != JobKind::Execute);
-    match apply(state, start.then(done)).await {
-        Ok(executed) => {
-            connectors::log_line(&executed);
-            metrics::counter!("interlock_transitions_total", "to" => "executing").increment(1);
-            metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
-            Ok(())
-        }
-        Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
-        Err(Refused::Store(e)) => Err(e.into()),
+    if let Some(executed) = apply_for(state, job, start.then(done)).await? {
+        connectors::log_line(&executed);
+        metrics::counter!("interlock_transitions_total", "to" => "executing").increment(1);
+        metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
     }
+    Ok(())
 }

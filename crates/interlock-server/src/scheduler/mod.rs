@@ -195,6 +195,24 @@ pub(crate) fn backoff(s: &crate::ServerSettings, attempt: u32) -> Duration {
     capped.mul_f64(rand::rng().random_range(0.5..=1.0))
 }
 
+/// Applies a change a job made: the action as it now is, or `None` when someone acted at
+/// the same moment and won (the action is theirs now, and the job is finished).
+pub(crate) async fn apply_for(
+    state: &AppState,
+    job: &Job,
+    change: interlock_store::ActionChange,
+) -> anyhow::Result<Option<ActionRecord>> {
+    use crate::service::transitions::{Refused, apply};
+    match apply(state, change).await {
+        Ok(record) => Ok(Some(record)),
+        Err(Refused::Lost(_) | Refused::Transition(..)) => {
+            finish(state, job).await?;
+            Ok(None)
+        }
+        Err(Refused::Store(e)) => Err(e.into()),
+    }
+}
+
 /// Finishes a job that turned out to have nothing to do.
 pub(crate) async fn finish(state: &AppState, job: &Job) -> anyhow::Result<()> {
     state.store.finish_job(job.id, &state.settings.node).await?;

@@ -5,9 +5,9 @@ use interlock_core::{Schedule, Status, latest_due_reminder};
 use interlock_store::{ActionRecord, ActionUpdate, Actor, AuditDraft, Job, JobKind, ReminderSent};
 use serde_json::json;
 
-use super::{execute, finish};
+use super::{apply_for, execute, finish};
 use crate::service::proposals::notification;
-use crate::service::transitions::{Refused, apply, change, dependencies_met, state_of};
+use crate::service::transitions::{change, dependencies_met, state_of};
 use crate::state::AppState;
 
 /// Runs the timer `job`; `subject` is its action if already read.
@@ -125,8 +125,8 @@ async fn fire(
         c.jobs.retain(|j| j.kind != JobKind::Execute);
         c.continue_as = Some(JobKind::Execute);
     }
-    match apply(state, c).await {
-        Ok(executing) if executes_now => {
+    match apply_for(state, job, c).await? {
+        Some(executing) if executes_now => {
             let execution = Job {
                 kind: JobKind::Execute,
                 attempt: 1,
@@ -134,9 +134,6 @@ async fn fire(
             };
             execute::run_for(state, &execution, executing).await
         }
-        Ok(_) => Ok(()),
-        // A person acted at the same moment and won; the action is theirs now.
-        Err(Refused::Lost(_) | Refused::Transition(..)) => finish(state, job).await,
-        Err(Refused::Store(e)) => Err(e.into()),
+        _ => Ok(()),
     }
 }

@@ -33,15 +33,7 @@ fn approval(a: &ActionRecord, by: &Actor, at: chrono::DateTime<chrono::Utc>) -> 
             &a.id.to_string(),
             "action.approved",
         )],
-        deliveries: vec![NewDelivery {
-            id: Uuid::now_v7(),
-            team_id: a.team_id,
-            action_id: Some(a.id),
-            event: "action.approved".to_owned(),
-            reminder: None,
-            payload: json!({ "by": by.id }),
-            callback_url: None,
-        }],
+        deliveries: vec![notice(a, "action.approved", json!({ "by": by.id }))],
         ..change(a, transition, at)
     }
 }
@@ -140,15 +132,7 @@ pub async fn two_changes_joined_with_then_take_effect_together_or_not_at_all(
             &a.id.to_string(),
             "action.executed",
         )],
-        deliveries: vec![NewDelivery {
-            id: Uuid::now_v7(),
-            team_id: a.team_id,
-            action_id: Some(a.id),
-            event: "action.executed".to_owned(),
-            reminder: None,
-            payload: json!({}),
-            callback_url: None,
-        }],
+        deliveries: vec![notice(&a, "action.executed", json!({}))],
         ..change(
             &executing,
             state(&executing).execution_succeeded().unwrap(),

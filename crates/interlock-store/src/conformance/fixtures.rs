@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use interlock_core::rules::RuleSet;
 use interlock_core::{ActionState, Category, Level, Reminder, ReminderKind, Status, Transition};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::*;
@@ -132,6 +132,19 @@ pub fn proposal(a: ActionRecord) -> NewAction {
     }
 }
 
+/// A notification about `a` (no reminder, no callback).
+pub fn notice(a: &ActionRecord, event: &str, payload: Value) -> NewDelivery {
+    NewDelivery {
+        id: Uuid::now_v7(),
+        team_id: a.team_id,
+        action_id: Some(a.id),
+        event: event.to_owned(),
+        reminder: None,
+        payload,
+        callback_url: None,
+    }
+}
+
 /// A time bomb's proposal: its timer job for the first reminder and a notification.
 pub fn armed_proposal(a: ActionRecord) -> NewAction {
     let first = a
@@ -140,15 +153,7 @@ pub fn armed_proposal(a: ActionRecord) -> NewAction {
         .map(|r| r.at)
         .or(a.deadline)
         .expect("a time bomb has a deadline");
-    let delivery = NewDelivery {
-        id: Uuid::now_v7(),
-        team_id: a.team_id,
-        action_id: Some(a.id),
-        event: "time_bomb.armed".to_owned(),
-        reminder: None,
-        payload: json!({ "action": a.id.to_string() }),
-        callback_url: None,
-    };
+    let delivery = notice(&a, "time_bomb.armed", json!({ "action": a.id.to_string() }));
     NewAction {
         jobs: vec![NewJob {
             kind: JobKind::Timer,

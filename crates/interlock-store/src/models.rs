@@ -297,6 +297,33 @@ pub struct NewAction {
     pub deliveries: Vec<NewDelivery>,
 }
 
+impl NewAction {
+    /// This new action with `change`, made from it as proposed, applied in the same
+    /// commit: the action is inserted as the change leaves it, with the change's audit
+    /// entries after the proposal's, and its jobs and notifications too. (A proposal that
+    /// starts executing on the `log` connector is inserted executed this way.)
+    pub fn then(self, change: ActionChange) -> NewAction {
+        debug_assert_eq!(self.action.id, change.action.id);
+        debug_assert_eq!(self.action.version, change.transition.from_version);
+        debug_assert!(change.finish_job.is_none() && change.continue_as.is_none());
+        let action = change
+            .action
+            .after(&change.transition, &change.update, change.at);
+        let mut jobs = self.jobs;
+        jobs.extend(change.jobs);
+        let mut audit = self.audit;
+        audit.extend(change.audit);
+        let mut deliveries = self.deliveries;
+        deliveries.extend(change.deliveries);
+        NewAction {
+            action,
+            jobs,
+            audit,
+            deliveries,
+        }
+    }
+}
+
 /// The outcome of inserting one proposal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inserted {

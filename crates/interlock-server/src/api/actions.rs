@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use interlock_core::{Category, Level, Status};
-use interlock_store::{ActionFilter, Inserted, Team};
+use interlock_store::{ActionFilter, ActionRecord, Inserted, Team};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +18,7 @@ use super::views::ActionView;
 use super::{ErrorBody, OptionalJson};
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::scheduler::execute;
 use crate::service::decisions::{Command, act, load_visible};
 use crate::service::proposals::{self, ProposeBody};
 use crate::state::AppState;
@@ -63,6 +64,9 @@ pub async fn propose(
         state.clock.now(),
         None,
     )?;
+    let new = execute::proposed_and_logged(&state, new)
+        .await
+        .map_err(ApiError::internal)?;
     // Wake the scheduler only for work due now (an execution), not for a timer hours away.
     let now = state.clock.now();
     let has_due_work = new.jobs.iter().any(|j| j.run_at <= now);
@@ -70,6 +74,7 @@ pub async fn propose(
     match state.committer.submit(new).await? {
         Inserted::Created(a) => {
             metrics::counter!("interlock_proposals_total", "level" => level.as_str()).increment(1);
+            announce_logged(&a);
             state.events.publish_record(&a);
             if has_due_work {
                 state.wake.notify_one();
@@ -77,6 +82,15 @@ pub async fn propose(
             Ok((StatusCode::CREATED, Json(ActionView::new(&a, team.slug))))
         }
         Inserted::Existing(a) => Ok((StatusCode::OK, Json(ActionView::new(&a, team.slug)))),
+    }
+}
+
+/// A new action inserted executed by the `log` connector
+/// ([`execute::proposed_and_logged`]) is counted and logged as an execution.
+pub fn announce_logged(a: &ActionRecord) {
+    if a.status == Status::Executed {
+        metrics::counter!("interlock_transitions_total", "to" => "executed").increment(1);
+        execute::count_logged(a);
     }
 }
 

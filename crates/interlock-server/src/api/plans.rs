@@ -16,6 +16,7 @@ use super::extract::ApiJson;
 use super::views::ActionView;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::scheduler::execute;
 use crate::service::proposals::{self, PlanPlace, ProposeBody};
 use crate::state::AppState;
 
@@ -112,6 +113,9 @@ pub async fn propose_plan(
         };
         let new = proposals::build(&team, &rules, valid, &principal.actor, now, Some(place))
             .map_err(located)?;
+        let new = execute::proposed_and_logged(&state, new)
+            .await
+            .map_err(ApiError::internal)?;
         ids.push(new.action.id);
         steps.push(new);
     }
@@ -132,6 +136,7 @@ pub async fn propose_plan(
     };
     let (plan, actions) = state.store.insert_plan(plan, steps, audit).await?;
     for a in &actions {
+        super::actions::announce_logged(a);
         state.events.publish_record(a);
     }
     state.wake.notify_one();

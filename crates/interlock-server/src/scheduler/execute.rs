@@ -1,10 +1,10 @@
 //! Running an action through its connector, outside any transaction, then recording the
 //! outcome: executed, a retry later with back-off, or failed.
 
-use interlock_core::Transition;
+use interlock_core::{Status, Transition};
 use interlock_store::{
     ActionChange, ActionRecord, ActionUpdate, Actor, AttemptFailed, AuditDraft, ConnectorConfig,
-    Job, JobKind,
+    Job, JobKind, NewAction,
 };
 use serde_json::{Value, json};
 
@@ -87,7 +87,7 @@ pub async fn run_for(state: &AppState, job: &Job, action: ActionRecord) -> anyho
     let Ok(transition) = transition else {
         return finish(state, job).await;
     };
-    let done = recorded(&action, transition, now, update, audit, job);
+    let done = recorded(&action, transition, now, update, audit, Some(job.id));
     apply_for(state, job, done).await?;
     Ok(())
 }
@@ -101,25 +101,29 @@ async fn connector_of(state: &AppState, action: &ActionRecord) -> anyhow::Result
         .unwrap_or_else(|| connectors::default_for(action.category)))
 }
 
-/// The executor's record of an execution's outcome, finishing `job`.
+/// The executor's record of an execution's outcome, finishing `job` if any.
 fn recorded(
     action: &ActionRecord,
     transition: Transition,
     now: chrono::DateTime<chrono::Utc>,
     update: ActionUpdate,
     audit: Value,
-    job: &Job,
+    job: Option<i64>,
 ) -> ActionChange {
     let executor = Actor::system("executor");
-    change(
-        action,
-        transition,
-        &executor,
-        now,
-        update,
-        audit,
-        Some(job.id),
-    )
+    change(action, transition, &executor, now, update, audit, job)
+}
+
+/// The `log` connector's successful execution of `executing` at `now`, finishing `job`
+/// if any.
+fn logged(
+    executing: &ActionRecord,
+    now: chrono::DateTime<chrono::Utc>,
+    job: Option<i64>,
+) -> anyhow::Result<ActionChange> {
+    let transition = state_of(executing).execution_succeeded()?;
+    let (update, audit) = succeeded(executing.attempts + 1, now, "log", connectors::log_detail());
+    Ok(recorded(executing, transition, now, update, audit, job))
 }
 
 /// What a successful attempt sets, and its audit data.
@@ -154,17 +158,34 @@ pub async fn start_and_log(state: &AppState, job: &Job, start: ActionChange) -> 
     let executing = start
         .action
         .after(&start.transition, &start.update, start.at);
-    let transition = state_of(&executing).execution_succeeded()?;
-    let now = start.at;
-    let (update, audit) = succeeded(executing.attempts + 1, now, "log", connectors::log_detail());
-    let done = recorded(&executing, transition, now, update, audit, job);
+    let done = logged(&executing, start.at, Some(job.id))?;
     let mut start = start;
     // The execution job it would schedule is this very change.
     start.jobs.retain(|j| j.kind != JobKind::Execute);
     if let Some(executed) = apply_for(state, job, start.then(done)).await? {
-        connectors::log_line(&executed);
         metrics::counter!("interlock_transitions_total", "to" => "executing").increment(1);
-        metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
+        count_logged(&executed);
     }
     Ok(())
+}
+
+/// A proposal that starts executing at once (autonomous, nothing to wait for) on the
+/// `log` connector is inserted executed: its execution is written in the proposal's own
+/// commit, for the reason given at [`start_and_log`]. If that commit does not happen,
+/// neither does the proposal. Any other proposal is returned as it is.
+pub async fn proposed_and_logged(state: &AppState, new: NewAction) -> anyhow::Result<NewAction> {
+    if new.action.status != Status::Executing || !only_recorded(state, &new.action).await? {
+        return Ok(new);
+    }
+    let done = logged(&new.action, new.action.created_at, None)?;
+    let mut new = new;
+    new.jobs.retain(|j| j.kind != JobKind::Execute);
+    Ok(new.then(done))
+}
+
+/// The log line and execution metric of an execution by the `log` connector written
+/// together with the change that started it, once committed.
+pub fn count_logged(executed: &ActionRecord) {
+    connectors::log_line(executed);
+    metrics::counter!("interlock_executions_total", "outcome" => "executed").increment(1);
 }

@@ -3,7 +3,7 @@
 //! nodes may run it against one database: a job is claimed by one node at a time, and a
 //! node that dies loses its leases to the rescuer.
 
-mod execute;
+pub(crate) mod execute;
 mod plan;
 mod timer;
 

@@ -35,6 +35,39 @@ async fn every_worked_example_boundary_gets_the_right_level_and_status() {
 }
 
 #[tokio::test]
+async fn an_autonomous_proposal_on_the_log_connector_is_answered_executed_with_every_step_audited()
+{
+    // The log connector's execution is written in the proposal's own commit: the agent
+    // hears `executed` at once, the trail still shows executing → executed, and the
+    // scheduler has nothing left to run for it.
+    let s = TestServer::start().await;
+    let a = s.propose_refund("20.00").await;
+    let id = id_of(&a);
+    assert_eq!(a["level"], "autonomous", "{a:#}");
+    assert_eq!(a["status"], "executed", "{a:#}");
+    assert_eq!(a["version"], 2, "{a:#}");
+    assert_eq!(a["attempts"], 1, "{a:#}");
+    assert!(a["executed_at"].is_string(), "{a:#}");
+    assert_eq!(
+        s.audit_types(&id).await,
+        ["action.proposed", "action.decided", "action.executed"]
+    );
+    assert_eq!(
+        s.audit_transitions(&id).await,
+        [step("action.executed", "executing", "executed", 2)]
+    );
+    // Nothing runs it again: still one attempt and one execution once the scheduler had
+    // its chance.
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (_, now) = s.get(&format!("/v1/actions/{id}"), &s.admin).await;
+    assert_eq!(
+        (now["version"].as_u64(), now["attempts"].as_u64()),
+        (Some(2), Some(1))
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn a_time_bomb_answer_carries_its_deadline_reminders_and_explanation() {
     let s = TestServer::start().await;
     let a = s.propose_refund("120.00").await;

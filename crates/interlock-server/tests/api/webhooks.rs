@@ -27,7 +27,13 @@ async fn an_autonomous_refund_is_posted_signed_with_its_id_as_idempotency_key() 
     webhook_for_refunds(&s, &rx.url).await;
     let a = s.propose_refund("10.00").await;
     let id = id_of(&a);
+    // Unlike `log`, a webhook is called after the proposal's commit, so it answers first.
+    assert_eq!(a["status"], "executing", "{a:#}");
     s.wait_status(&id, "executed").await;
+    assert_eq!(
+        s.audit_transitions(&id).await,
+        [step("action.executed", "executing", "executed", 2)]
+    );
     let got = rx.received();
     assert_eq!(got.len(), 1);
     let r = &got[0];

@@ -196,6 +196,34 @@ impl TestServer {
         types
     }
 
+    /// The transitions the audit trail records for an action, oldest first: each entry's
+    /// type, from, to and version.
+    pub async fn audit_transitions(&self, id: &str) -> Vec<(String, String, String, u64)> {
+        let (status, trail) = self
+            .get(
+                &format!("/v1/audit?action={id}&limit=500"),
+                &self.admin.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{trail}");
+        trail["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .filter(|e| e["data"]["from"].is_string())
+            .map(|e| {
+                let d = &e["data"];
+                (
+                    e["type"].as_str().unwrap().to_owned(),
+                    d["from"].as_str().unwrap().to_owned(),
+                    d["to"].as_str().unwrap().to_owned(),
+                    d["version"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     /// Adds a person (with an optional password) and returns a personal key for them.
     pub async fn person(
         &self,
@@ -271,6 +299,11 @@ pub fn email() -> Value {
         "title": "Apologise to Acme",
         "payload": {"to": ["ops@acme.example"], "subject": "Sorry about the outage", "text": "We are sorry."},
     })
+}
+
+/// One step of [`TestServer::audit_transitions`].
+pub fn step(event: &str, from: &str, to: &str, version: u64) -> (String, String, String, u64) {
+    (event.to_owned(), from.to_owned(), to.to_owned(), version)
 }
 
 pub fn id_of(v: &Value) -> String {

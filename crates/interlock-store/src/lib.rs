@@ -6,6 +6,7 @@
 //! Methods take `now` from the caller (the clock is injected; nothing here reads it).
 
 pub mod audit;
+mod committers;
 pub mod conformance;
 mod error;
 pub mod hints;
@@ -13,6 +14,7 @@ mod models;
 mod outbox;
 mod store;
 
+pub use committers::committers;
 pub use error::StoreError;
 pub use models::*;
 pub use outbox::*;

@@ -16,13 +16,14 @@ pub struct Committer {
 }
 
 impl Committer {
-    /// Starts `workers` committers draining one queue. SQLite has one writer, so one
-    /// worker; PostgreSQL gains from a few in parallel.
+    /// Starts `workers` committers draining one queue, on the committers' thread
+    /// ([`interlock_store::committers`]). SQLite has one writer, so one worker;
+    /// PostgreSQL gains from a few in parallel.
     pub fn start(store: Arc<dyn Store>, max_batch: usize, workers: usize) -> Committer {
         let (queue, receiver) = mpsc::channel(max_batch * 8);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..workers.max(1) {
-            tokio::spawn(run(store.clone(), receiver.clone(), max_batch));
+            interlock_store::committers().spawn(run(store.clone(), receiver.clone(), max_batch));
         }
         Committer { queue }
     }

@@ -36,7 +36,6 @@ pub fn build_state(
     clock: Arc<dyn Clock>,
     settings: ServerSettings,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    commit_workers: usize,
 ) -> anyhow::Result<AppState> {
     // reqwest is built without a default TLS provider; ring avoids a C build of aws-lc.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -53,11 +52,7 @@ pub fn build_state(
     Ok(AppState {
         proposal_limits: Arc::new(proposal_limits),
         login_limits: Arc::new(login_limits),
-        committer: service::commit::Committer::start(
-            store.clone(),
-            settings.max_commit_batch,
-            commit_workers,
-        ),
+        committer: service::commit::Committer::start(store.clone(), settings.max_commit_batch),
         store,
         clock,
         settings: Arc::new(settings),

@@ -13,15 +13,16 @@ use interlock_store::{
 };
 use interlock_store_sql::listing;
 use interlock_store_sql::outbox::card_mentions;
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Postgres, Row};
 use uuid::Uuid;
 
 use crate::audit::Appender;
 use crate::cards::insert_mentions;
+use crate::columns::Columns;
 use crate::connectors::insert_deliveries;
-use crate::db::{Db, DbResult, Tx, rows_per_statement};
+use crate::db::{Db, DbResult, Tx};
 use crate::jobs::insert_jobs;
-use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
+use crate::rows::{self, ACTION_COLUMNS, ms};
 
 pub(crate) async fn insert(db: &Db, batch: Vec<NewAction>) -> Result<Vec<Inserted>> {
     if batch.is_empty() {
@@ -41,15 +42,6 @@ async fn insert_in(
     batch: Vec<NewAction>,
     first_audit: &[(chrono::DateTime<chrono::Utc>, &AuditDraft)],
 ) -> Result<Vec<Inserted>> {
-    let drafts: Vec<&AuditDraft> = first_audit
-        .iter()
-        .map(|(_, d)| *d)
-        .chain(batch.iter().flat_map(|a| &a.audit))
-        .collect();
-    let mut audit = Appender::lock(db, tx, &drafts).await?;
-    for (at, d) in first_audit {
-        audit.push(*at, d);
-    }
     // Settle repeats within the batch first: the first action with a key stands for the
     // rest.
     let mut first_with_key: HashMap<(Uuid, String), usize> = HashMap::new();
@@ -80,10 +72,11 @@ async fn insert_in(
     let mut outcome: Vec<Inserted> = Vec::with_capacity(fresh.len());
     let mut jobs: Vec<NewJob> = Vec::new();
     let mut deliveries: Vec<(i64, NewDelivery)> = Vec::new();
+    let mut audited: Vec<(chrono::DateTime<chrono::Utc>, Vec<AuditDraft>)> = Vec::new();
     for item in fresh {
         let a = item.action;
         if created.contains(&a.id) {
-            audit.push_all(a.created_at, &item.audit);
+            audited.push((a.created_at, item.audit));
             jobs.extend(item.jobs);
             deliveries.extend(item.deliveries.into_iter().map(|d| (ms(a.created_at), d)));
             outcome.push(Inserted::Created(a));
@@ -103,6 +96,24 @@ async fn insert_in(
     insert_jobs(tx, &jobs).await?;
     let deliveries: Vec<(i64, &NewDelivery)> = deliveries.iter().map(|(at, d)| (*at, d)).collect();
     insert_deliveries(tx, &deliveries).await?;
+
+    // The audit chains are locked last: until here this transaction only wrote rows of
+    // its own, so other batches (lanes) of this node write theirs meanwhile and take
+    // turns only for the chain (lock, heads, entries, commit).
+    let drafts: Vec<&AuditDraft> = first_audit
+        .iter()
+        .map(|(_, d)| *d)
+        .chain(audited.iter().flat_map(|(_, a)| a))
+        .collect();
+    let mut audit = Appender::lock(db, tx, &drafts).await?;
+    for (at, d) in first_audit {
+        audit.push(*at, d);
+    }
+    for (at, drafts) in &audited {
+        audit.push_all(*at, drafts);
+    }
+    // After the chain lock, like every other writer of cards (a connector updates a card
+    // while its change holds the chain): the other order could deadlock.
     let created_actions = outcome.iter().filter_map(|o| match o {
         Inserted::Created(a) => Some(a),
         Inserted::Existing(_) => None,
@@ -120,24 +131,29 @@ async fn insert_in(
 
 /// Inserts the actions whose idempotency key is free; returns the ids inserted.
 async fn insert_actions(tx: &mut Tx, actions: &[NewAction]) -> Result<HashSet<Uuid>> {
-    let mut created = HashSet::with_capacity(actions.len());
-    for chunk in actions.chunks(rows_per_statement(ACTION_COLUMN_COUNT)) {
-        let ids: Vec<String> =
-            QueryBuilder::<Postgres>::new(format!("INSERT INTO actions ({ACTION_COLUMNS}) "))
-                .push_values(chunk, |s, a| rows::push_action(s, &a.action))
-                .push(
-                    " ON CONFLICT (team_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
-             DO NOTHING RETURNING id",
-                )
-                .build_query_scalar()
-                .fetch_all(&mut **tx)
-                .await
-                .db()?;
-        for id in ids {
-            created.insert(rows::parse_uuid("id", &id)?);
-        }
+    if actions.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(created)
+    let mut columns = Columns::default();
+    for a in actions {
+        rows::push_action(columns.row(), &a.action);
+    }
+    // The same text for every batch: built from constants and the columns' types.
+    let text = format!(
+        "INSERT INTO actions ({ACTION_COLUMNS}) SELECT * FROM {} \
+         ON CONFLICT (team_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
+         DO NOTHING RETURNING id",
+        columns.unnest()
+    );
+    let created = columns
+        .bind(sqlx::query(sqlx::AssertSqlSafe(text)))
+        .fetch_all(&mut **tx)
+        .await
+        .db()?;
+    created
+        .iter()
+        .map(|row| rows::parse_uuid("id", &row.try_get::<String, _>(0).db()?))
+        .collect()
 }
 
 /// The actions already holding the keys of the proposals that were not created.

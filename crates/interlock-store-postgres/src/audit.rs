@@ -1,10 +1,12 @@
 //! Appending to the hash-chained audit trail inside a write transaction, and reading it.
 //!
-//! A chain is appended to under a transaction-scoped advisory lock on its name, taken
-//! before its head is read: two transactions of one node writing one team's chain take
-//! turns, and the head each reads is current. Chains are per node, so nodes never wait
-//! for each other here. Locks are taken in name order, so two transactions cannot
-//! deadlock over them.
+//! A chain is appended to under a lock on its head row, taken as the head is read
+//! (`SELECT … FOR UPDATE`, which in PostgreSQL's READ COMMITTED waits for a holder to
+//! finish and then reads the row as it left it): two transactions of one node writing
+//! one team's chain take turns, and the head each reads is current, in one round trip.
+//! A chain's first transaction creates its head row first. Chains are per node, so nodes
+//! never wait for each other here. Locks are taken in name order, so two transactions
+//! cannot deadlock over them.
 
 use chrono::{DateTime, Utc};
 use interlock_store::audit::GENESIS;
@@ -16,20 +18,31 @@ use sqlx::Postgres;
 use crate::db::{Db, DbResult, Tx};
 use crate::rows::{self, int};
 
-/// The entries, columns as arrays in [`chain::EntryRow::as_array`] order; inserted in
-/// array order, so ids follow each chain's order.
-const ENTRIES_INSERT: &str = "INSERT INTO audit (chain, seq, at, team_id, actor_kind, actor_id,
-        subject, event, data, prev_hash, hash)
+/// The heads of the chains named in `$1` (sorted), locked in that order.
+const HEADS_LOCK: &str =
+    "SELECT chain, seq, hash FROM audit_heads WHERE chain = ANY($1) ORDER BY chain FOR UPDATE";
+
+/// Head rows for chains that have none yet (at the genesis hash, `$2`), so they can be
+/// locked; a concurrent first transaction of the same chain waits here for the other.
+const HEADS_CREATE: &str = "INSERT INTO audit_heads (chain, seq, hash)
+    SELECT c, 0, $2 FROM unnest($1::text[]) AS c ORDER BY c
+    ON CONFLICT (chain) DO NOTHING";
+
+/// The entries, columns as arrays in [`chain::EntryRow::as_array`] order, inserted in
+/// array order (so ids follow each chain's order); and the new heads, one per chain, as
+/// three arrays. One statement, so one round trip.
+const ENTRIES_INSERT: &str = "WITH entries AS (
+    INSERT INTO audit (chain, seq, at, team_id, actor_kind, actor_id, subject, event, data,
+                       prev_hash, hash)
     SELECT chain, seq, at, team_id, actor_kind, actor_id, subject, event, data, prev_hash, hash
       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
                   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
            WITH ORDINALITY AS e(chain, seq, at, team_id, actor_kind, actor_id, subject, event,
                                 data, prev_hash, hash, n)
-     ORDER BY n";
-
-/// The new heads, one per chain, as three arrays.
-const HEADS_UPSERT: &str = "INSERT INTO audit_heads (chain, seq, hash)
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+     ORDER BY n
+)
+INSERT INTO audit_heads (chain, seq, hash)
+    SELECT * FROM unnest($12::text[], $13::bigint[], $14::text[])
     ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
 /// Entries to append in one transaction, with their chains locked and heads read.
@@ -45,20 +58,17 @@ impl Appender {
         let mut chains = Chains::new(db.node.clone());
         let names = chains.chains_of(drafts.iter().copied());
         if !names.is_empty() {
-            // unnest keeps the array's (sorted) order, so the locks are taken in it.
-            sqlx::query(
-                "SELECT pg_advisory_xact_lock(hashtextextended(c, 7)) FROM unnest($1::text[]) AS c",
-            )
-            .bind(&names)
-            .execute(&mut **tx)
-            .await
-            .db()?;
-            let heads =
-                sqlx::query("SELECT chain, seq, hash FROM audit_heads WHERE chain = ANY($1)")
+            let lock = || sqlx::query(HEADS_LOCK).bind(&names);
+            let mut heads = lock().fetch_all(&mut **tx).await.db()?;
+            if heads.len() < names.len() {
+                sqlx::query(HEADS_CREATE)
                     .bind(&names)
-                    .fetch_all(&mut **tx)
+                    .bind(GENESIS)
+                    .execute(&mut **tx)
                     .await
                     .db()?;
+                heads = lock().fetch_all(&mut **tx).await.db()?;
+            }
             chains.load_heads(&heads, drafts)?;
         }
         Ok(Appender { chains })
@@ -74,10 +84,10 @@ impl Appender {
         }
     }
 
-    /// Writes the entries, in chain order, and the new chain heads: two statements of
+    /// Writes the entries, in chain order, and the new chain heads: one statement of
     /// constant text whatever the number of entries (columns bound as arrays), so each
-    /// connection prepares them once; multi-row `VALUES` made a new statement, parsed
-    /// and prepared in a round trip of its own, for every batch size.
+    /// connection prepares it once; multi-row `VALUES` made a new statement, parsed and
+    /// prepared in a round trip of its own, for every batch size.
     pub async fn write(self, tx: &mut Tx) -> Result<()> {
         let entries = self.chains.entries();
         if entries.is_empty() {
@@ -89,6 +99,10 @@ impl Appender {
             |f: fn(&_) -> Option<&str>| -> Vec<Option<&str>> { rows.iter().map(f).collect() };
         let seqs: Vec<i64> = rows.iter().map(|r| int(r.1)).collect();
         let ats: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        let heads = self.chains.new_heads();
+        let chains: Vec<&str> = heads.iter().map(|h| h.0).collect();
+        let head_seqs: Vec<i64> = heads.iter().map(|h| int(h.1)).collect();
+        let hashes: Vec<&str> = heads.iter().map(|h| h.2).collect();
         sqlx::query(ENTRIES_INSERT)
             .bind(text(|r| r.0))
             .bind(&seqs)
@@ -101,16 +115,8 @@ impl Appender {
             .bind(text(|r| r.8))
             .bind(text(|r| r.9))
             .bind(text(|r| r.10))
-            .execute(&mut **tx)
-            .await
-            .db()?;
-        let heads = self.chains.new_heads();
-        let chains: Vec<&str> = heads.iter().map(|h| h.0).collect();
-        let seqs: Vec<i64> = heads.iter().map(|h| int(h.1)).collect();
-        let hashes: Vec<&str> = heads.iter().map(|h| h.2).collect();
-        sqlx::query(HEADS_UPSERT)
             .bind(&chains)
-            .bind(&seqs)
+            .bind(&head_seqs)
             .bind(&hashes)
             .execute(&mut **tx)
             .await

@@ -10,10 +10,6 @@ pub(crate) use interlock_store_sql::errors::{DbResult, duplicate_or_backend};
 /// connections busy at a time); the rest serve reads and long polls.
 pub(crate) const POOL_SIZE: u32 = 16;
 
-/// PostgreSQL takes at most 65535 bound parameters per statement; multi-row statements
-/// are split to stay below it.
-const MAX_BINDS: usize = 65_000;
-
 pub(crate) type Tx = sqlx::Transaction<'static, Postgres>;
 
 #[derive(Debug, Clone)]
@@ -31,11 +27,6 @@ impl Db {
     pub async fn begin(&self) -> interlock_store::Result<Tx> {
         self.pool.begin().await.db()
     }
-}
-
-/// Rows per multi-row statement for a table of `columns` columns.
-pub(crate) fn rows_per_statement(columns: usize) -> usize {
-    (MAX_BINDS / columns).max(1)
 }
 
 /// True when the database answers.

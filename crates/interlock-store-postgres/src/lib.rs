@@ -16,6 +16,7 @@ mod actions;
 mod audit;
 mod cards;
 mod changes;
+mod columns;
 mod connectors;
 mod db;
 pub mod hints;
@@ -37,6 +38,7 @@ pub use interlock_store::{Result, StoreError};
 use interlock_store_sql::errors::DbResult;
 use interlock_store_sql::rows;
 pub use node::NodeName;
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// True when `url` names a PostgreSQL database.
@@ -50,6 +52,9 @@ pub struct PgStore {
     db: db::Db,
 }
 
+/// A pooled connection returned within this long is handed out again without a ping.
+const RECENTLY_USED: Duration = Duration::from_secs(1);
+
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/database`) as node `node`: its audit
     /// chains carry that name, so each node of a cluster needs its own. Does not
@@ -59,6 +64,16 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(db::POOL_SIZE)
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings every connection it hands out, a round trip before each
+            // transaction's first. One back in the pool only moments ago is used as it
+            // is (a dead one fails its statement and is dropped); one idle for longer,
+            // which a database restart or a proxy may have closed, is still pinged.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(
+                    async move { Ok(meta.idle_for < RECENTLY_USED || conn.ping().await.is_ok()) },
+                )
+            })
             .connect_with(options.application_name(&format!("interlock {node}")))
             .await
             .db()?;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use interlock_store::{Inserted, NewAction, Store, StoreError};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 type Reply = oneshot::Sender<Result<Inserted, StoreError>>;
 
@@ -16,15 +16,13 @@ pub struct Committer {
 }
 
 impl Committer {
-    /// Starts `workers` committers draining one queue, on the committers' thread
-    /// ([`interlock_store::committers`]). SQLite has one writer, so one worker;
-    /// PostgreSQL gains from a few in parallel.
-    pub fn start(store: Arc<dyn Store>, max_batch: usize, workers: usize) -> Committer {
+    /// Starts the committer, on the committers' thread ([`interlock_store::committers`]).
+    /// One batch at a time: SQLite has one writer, and on PostgreSQL two or three
+    /// batches at once measured fewer proposals per second than one (smaller batches,
+    /// more transactions), so one serves both.
+    pub fn start(store: Arc<dyn Store>, max_batch: usize) -> Committer {
         let (queue, receiver) = mpsc::channel(max_batch * 8);
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..workers.max(1) {
-            interlock_store::committers().spawn(run(store.clone(), receiver.clone(), max_batch));
-        }
+        interlock_store::committers().spawn(run(store, receiver, max_batch));
         Committer { queue }
     }
 
@@ -42,16 +40,13 @@ impl Committer {
 
 async fn run(
     store: Arc<dyn Store>,
-    receiver: Arc<Mutex<mpsc::Receiver<(NewAction, Reply)>>>,
+    mut receiver: mpsc::Receiver<(NewAction, Reply)>,
     max_batch: usize,
 ) {
     loop {
         let mut batch = Vec::new();
-        {
-            let mut rx = receiver.lock().await;
-            if rx.recv_many(&mut batch, max_batch).await == 0 {
-                return; // every sender is gone: the server is shutting down
-            }
+        if receiver.recv_many(&mut batch, max_batch).await == 0 {
+            return; // every sender is gone: the server is shutting down
         }
         let (actions, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         metrics::histogram!("interlock_commit_batch_size").record(actions.len() as f64);

@@ -91,6 +91,40 @@ pub async fn every_audit_entry_written_verifies_as_an_unbroken_chain(store: Arc<
     );
 }
 
+pub async fn concurrent_first_appends_to_new_chains_keep_each_chain_unbroken(
+    store: Arc<dyn Store>,
+) {
+    // Every writer here is a chain's first at once (a head row may not exist yet), and
+    // some write two chains: each must still come out one unbroken chain.
+    let support = team(&*store, "support").await;
+    let sales = team(&*store, "sales").await;
+    let writers: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            let mut entries = vec![draft(Some(support.id), &member("m"), "x", "note.one")];
+            if i % 2 == 0 {
+                entries.push(draft(Some(sales.id), &member("m"), "y", "note.two"));
+            }
+            tokio::spawn(async move { store.append_audit(t(10 + i), entries).await })
+        })
+        .collect();
+    for w in writers {
+        w.await
+            .expect("the task ran")
+            .expect("the append is written");
+    }
+    // team.created ×2, 16 in support, 8 in sales.
+    assert_eq!(assert_audit_verifies(&*store).await, 26);
+    let heads = store.audit_heads().await.unwrap();
+    let seq_of = |team: Uuid| {
+        heads
+            .iter()
+            .find(|(c, _, _)| c.starts_with(&team.to_string()))
+            .map(|h| h.1)
+    };
+    assert_eq!((seq_of(support.id), seq_of(sales.id)), (Some(16), Some(8)));
+}
+
 pub async fn an_audit_entry_keeps_its_data_text_and_its_chain_links(store: Arc<dyn Store>) {
     let support = team(&*store, "support").await;
     let data: serde_json::Value = serde_json::from_str(

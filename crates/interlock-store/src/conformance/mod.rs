@@ -117,6 +117,7 @@ macro_rules! conformance_tests {
             sessions_are_found_deleted_and_purged_when_expired,
             // audit
             every_audit_entry_written_verifies_as_an_unbroken_chain,
+            concurrent_first_appends_to_new_chains_keep_each_chain_unbroken,
             an_audit_entry_keeps_its_data_text_and_its_chain_links,
             searching_the_audit_trail_narrows_by_every_filter,
             paging_through_the_audit_trail_visits_every_entry_once_newest_first,

@@ -90,7 +90,7 @@ async fn team(store: &dyn Store, slug: &str) -> anyhow::Result<Team> {
 /// A server state for sending from this process: the config's settings, the real clock.
 fn sender(store: Arc<dyn Store>, config: &ConfigArg) -> anyhow::Result<AppState> {
     let settings = crate::config::Config::load(config.file.as_deref())?.server_settings();
-    interlock_server::build_state(store, Arc::new(SystemClock), settings, None, 1)
+    interlock_server::build_state(store, Arc::new(SystemClock), settings, None)
 }
 
 /// Prints a test send's report; a failed send is a refusal (exit status 1).

@@ -124,8 +124,7 @@ async fn run(config: Config, node: Node, banner: Option<Banner>) -> anyhow::Resu
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .ok();
-    let mut state =
-        interlock_server::build_state(store, clock, config.server_settings(), metrics, 1)?;
+    let mut state = interlock_server::build_state(store, clock, config.server_settings(), metrics)?;
     if let Some(cluster) = node.cluster {
         state = state.join_cluster(cluster);
     }

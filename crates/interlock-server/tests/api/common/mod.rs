@@ -81,7 +81,7 @@ impl TestServer {
         let agent2 = key(admin::NewKey::agent(&support)).await;
         let sales_agent = key(admin::NewKey::agent(&sales)).await;
         let state =
-            interlock_server::build_state(store.clone(), clock.clone(), settings, None, 1).unwrap();
+            interlock_server::build_state(store.clone(), clock.clone(), settings, None).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = interlock_server::start(state, listener).await.unwrap();
         let server = TestServer {
@@ -263,14 +263,9 @@ impl TestServer {
     pub async fn restart_after(&mut self, down_for: TimeDelta, settings: ServerSettings) {
         self.running.take().unwrap().shutdown().await;
         self.clock.advance(down_for);
-        let state = interlock_server::build_state(
-            self.store.clone(),
-            self.clock.clone(),
-            settings,
-            None,
-            1,
-        )
-        .unwrap();
+        let state =
+            interlock_server::build_state(self.store.clone(), self.clock.clone(), settings, None)
+                .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = interlock_server::start(state, listener).await.unwrap();
         self.base = format!("http://{}", running.addr);

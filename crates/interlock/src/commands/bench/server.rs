@@ -116,7 +116,6 @@ pub async fn start(db: &Database) -> anyhow::Result<InProcess> {
         Arc::new(SystemClock),
         settings,
         Some(metrics.clone()),
-        1,
     )?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let running = interlock_server::start(state, listener).await?;

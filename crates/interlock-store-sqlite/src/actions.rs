@@ -1,18 +1,21 @@
 //! Proposals (group commit), plans, and reading actions.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use interlock_store::{
     ActionFilter, ActionRecord, AuditDraft, Inserted, NewAction, NewDelivery, NewJob, Page,
     PlanRecord, Result,
 };
+use interlock_store_sql::rows::Binds;
+use serde_json::Value;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::audit::AuditAppender;
 use crate::cards::push_card_mentions;
 use crate::connectors::push_deliveries;
-use crate::db::{Db, DbResult, Tx, Writes, rows_per_statement};
+use crate::db::{Db, DbResult, Tx, Writes, json_rows, rows_per_statement};
 use crate::jobs::push_jobs;
 use crate::rows::{self, ACTION_COLUMN_COUNT, ACTION_COLUMNS, ms};
 use interlock_store_sql::listing;
@@ -69,16 +72,53 @@ async fn insert_in(
         results.push(Inserted::Created(action.clone()));
         created.push(action);
     }
-    for chunk in created.chunks(rows_per_statement(ACTION_COLUMN_COUNT)) {
-        writes
-            .statement(&format!("INSERT INTO actions ({ACTION_COLUMNS}) "))
-            .push_values(chunk, |s, a| rows::push_action(s, a));
-    }
+    push_actions(writes, &created);
     push_jobs(writes, &jobs);
     let deliveries: Vec<(i64, &NewDelivery)> = deliveries.iter().map(|(at, d)| (*at, d)).collect();
     push_deliveries(writes, &deliveries);
     push_card_mentions(writes, &card_mentions(&created));
     Ok(results)
+}
+
+/// Inserts every column of [`ACTION_COLUMNS`], read by position from each row.
+static INSERT_ACTIONS: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = (0..ACTION_COLUMN_COUNT)
+        .map(|i| format!("value ->> {i}"))
+        .collect();
+    format!(
+        "INSERT INTO actions ({ACTION_COLUMNS}) SELECT {} FROM jsonb_each(?)",
+        values.join(", ")
+    )
+});
+
+/// New actions as one constant statement with their rows as one JSON parameter (see
+/// [`Writes::rows`]): a multi-row `VALUES` list was parsed again for every batch size.
+fn push_actions(writes: &mut Writes, actions: &[ActionRecord]) {
+    let rows: Vec<JsonRow> = actions
+        .iter()
+        .map(|a| {
+            let mut row = JsonRow::default();
+            rows::push_action(&mut row, a);
+            row
+        })
+        .collect();
+    writes.rows(INSERT_ACTIONS.as_str(), json_rows(&rows));
+}
+
+/// One row's columns in order, as a JSON array (text, integers, NULL).
+#[derive(Debug, Default, serde::Serialize)]
+struct JsonRow(Vec<Value>);
+
+impl Binds for &mut JsonRow {
+    fn text(&mut self, v: Option<String>) -> &mut Self {
+        self.0.push(v.map_or(Value::Null, Value::String));
+        self
+    }
+
+    fn int(&mut self, v: Option<i64>) -> &mut Self {
+        self.0.push(v.map_or(Value::Null, Value::from));
+        self
+    }
 }
 
 /// The team's actions already holding any of the batch's idempotency keys.

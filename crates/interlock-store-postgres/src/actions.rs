@@ -98,8 +98,8 @@ async fn insert_in(
     insert_deliveries(tx, &deliveries).await?;
 
     // The audit chains are locked last: until here this transaction only wrote rows of
-    // its own, so other batches (lanes) of this node write theirs meanwhile and take
-    // turns only for the chain (lock, heads, entries, commit).
+    // its own, so the node's transition batches, which append to the same chains, are
+    // held up only for the lock, the entries and the commit, not for these rows.
     let drafts: Vec<&AuditDraft> = first_audit
         .iter()
         .map(|(_, d)| *d)

@@ -306,20 +306,13 @@ impl NewAction {
         debug_assert_eq!(self.action.id, change.action.id);
         debug_assert_eq!(self.action.version, change.transition.from_version);
         debug_assert!(change.finish_job.is_none() && change.continue_as.is_none());
-        let action = change
-            .action
-            .after(&change.transition, &change.update, change.at);
-        let mut jobs = self.jobs;
-        jobs.extend(change.jobs);
-        let mut audit = self.audit;
-        audit.extend(change.audit);
-        let mut deliveries = self.deliveries;
-        deliveries.extend(change.deliveries);
         NewAction {
-            action,
-            jobs,
-            audit,
-            deliveries,
+            action: change
+                .action
+                .after(&change.transition, &change.update, change.at),
+            jobs: joined(self.jobs, change.jobs),
+            audit: joined(self.audit, change.audit),
+            deliveries: joined(self.deliveries, change.deliveries),
         }
     }
 }
@@ -432,12 +425,6 @@ impl ActionChange {
     pub fn then(self, next: ActionChange) -> ActionChange {
         debug_assert_eq!(self.action.id, next.action.id);
         debug_assert_eq!(self.transition.to_version, next.transition.from_version);
-        let mut audit = self.audit;
-        audit.extend(next.audit);
-        let mut jobs = self.jobs;
-        jobs.extend(next.jobs);
-        let mut deliveries = self.deliveries;
-        deliveries.extend(next.deliveries);
         ActionChange {
             transition: Transition {
                 event: next.transition.event,
@@ -448,15 +435,21 @@ impl ActionChange {
             },
             at: next.at,
             update: self.update.then(next.update),
-            jobs,
+            jobs: joined(self.jobs, next.jobs),
             finish_job: next.finish_job.or(self.finish_job),
             continue_as: next.continue_as,
             stop_timer: self.stop_timer || next.stop_timer,
-            audit,
-            deliveries,
+            audit: joined(self.audit, next.audit),
+            deliveries: joined(self.deliveries, next.deliveries),
             action: self.action,
         }
     }
+}
+
+/// `first` then `then`, in order: the consequences of two steps written as one.
+fn joined<T>(mut first: Vec<T>, then: Vec<T>) -> Vec<T> {
+    first.extend(then);
+    first
 }
 
 /// A reminder to record for an armed action, with the timer's next run.

@@ -50,10 +50,8 @@ async fn a_time_bomb_on_the_log_connector_passes_through_executing_in_the_audit_
             step("action.executed", "executing", "executed", armed + 2),
         ]
     );
-    let (_, trail) = s
-        .get(&format!("/v1/audit?action={id}&limit=1"), &s.admin)
-        .await;
-    let executed = &trail["entries"][0];
+    let trail = s.audit_entries(&id).await;
+    let executed = trail.last().unwrap();
     assert_eq!(executed["data"]["connector"], "log", "{executed:#}");
     assert_eq!(executed["data"]["attempt"], 1, "{executed:#}");
     s.stop().await;

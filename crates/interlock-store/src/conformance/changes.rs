@@ -66,11 +66,7 @@ pub async fn an_applied_change_updates_fields_bumps_the_version_and_writes_its_c
     assert_eq!(approved.title, a.title);
     assert_eq!(store.action(a.id).await.unwrap(), Some(approved.clone()));
 
-    let events: Vec<String> = audit_of(&*store, &a.id.to_string())
-        .await
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
+    let events = audit_events(&*store, &a.id.to_string()).await;
     assert_eq!(events, vec!["action.proposed", "action.approved"]);
     let deliveries = store.deliveries_for_action(a.id).await.unwrap();
     let events: Vec<&str> = deliveries.iter().map(|d| d.event.as_str()).collect();
@@ -149,11 +145,7 @@ pub async fn two_changes_joined_with_then_take_effect_together_or_not_at_all(
     assert_eq!(done.attempts, 1, "the second change's update");
     assert_eq!(done.executed_at, Some(t(100)));
     assert_eq!(store.action(a.id).await.unwrap(), Some(done.clone()));
-    let events: Vec<String> = audit_of(&*store, &a.id.to_string())
-        .await
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
+    let events = audit_events(&*store, &a.id.to_string()).await;
     assert_eq!(
         events,
         ["action.proposed", "action.approved", "action.executed"]

@@ -239,6 +239,15 @@ pub async fn claim_with_notify(store: &dyn Store, worker: &str) -> Vec<Job> {
 }
 
 /// Every audit entry about `subject`, oldest first.
+/// The event types of `subject`'s audit entries, oldest first.
+pub async fn audit_events(store: &dyn Store, subject: &str) -> Vec<String> {
+    audit_of(store, subject)
+        .await
+        .into_iter()
+        .map(|e| e.event)
+        .collect()
+}
+
 pub async fn audit_of(store: &dyn Store, subject: &str) -> Vec<AuditEntry> {
     let filter = AuditFilter {
         subject: Some(subject.to_owned()),

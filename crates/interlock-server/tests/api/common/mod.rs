@@ -177,8 +177,8 @@ impl TestServer {
         self.wait_for(id, |b| b["status"] == status).await
     }
 
-    /// The audit event types recorded for an action, oldest first.
-    pub async fn audit_types(&self, id: &str) -> Vec<String> {
+    /// The audit entries recorded for an action, oldest first.
+    pub async fn audit_entries(&self, id: &str) -> Vec<Value> {
         let (status, body) = self
             .get(
                 &format!("/v1/audit?action={id}&limit=500"),
@@ -186,31 +186,26 @@ impl TestServer {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let mut types: Vec<String> = body["entries"]
-            .as_array()
-            .unwrap()
+        let mut entries = body["entries"].as_array().unwrap().clone();
+        entries.reverse();
+        entries
+    }
+
+    /// The audit event types recorded for an action, oldest first.
+    pub async fn audit_types(&self, id: &str) -> Vec<String> {
+        self.audit_entries(id)
+            .await
             .iter()
             .map(|e| e["type"].as_str().unwrap().to_owned())
-            .collect();
-        types.reverse();
-        types
+            .collect()
     }
 
     /// The transitions the audit trail records for an action, oldest first: each entry's
     /// type, from, to and version.
     pub async fn audit_transitions(&self, id: &str) -> Vec<(String, String, String, u64)> {
-        let (status, trail) = self
-            .get(
-                &format!("/v1/audit?action={id}&limit=500"),
-                &self.admin.clone(),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{trail}");
-        trail["entries"]
-            .as_array()
-            .unwrap()
+        self.audit_entries(id)
+            .await
             .iter()
-            .rev()
             .filter(|e| e["data"]["from"].is_string())
             .map(|e| {
                 let d = &e["data"];
